@@ -1,0 +1,1 @@
+"""Accounts: workspaces, users, roles, sessions, API tokens and the audit log."""

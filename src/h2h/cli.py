@@ -1,0 +1,190 @@
+"""The `h2h` command line: serve, migrate, manage workspaces and users, load the demo."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from h2h import __version__
+from h2h.accounts import service as accounts
+from h2h.accounts.models import Role
+from h2h.config import Settings, get_settings
+from h2h.db import engine_from_settings, make_sessionmaker, transaction
+from h2h.errors import H2HError
+
+app = typer.Typer(help="H2H — social CRM for human-to-human customer relationships.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users and invitations.", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: H2HError) -> typer.Exit:
+    err.print(f"[red]Error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_sessionmaker(engine_from_settings(settings))
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug output.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+
+
+@app.command()
+def version() -> None:
+    """Print the H2H version."""
+    console.print(__version__)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations (creates the SQLite file if needed)."""
+    from h2h.migrate import upgrade
+
+    settings = _settings()
+    engine_from_settings(settings).dispose()  # creates the data directory for SQLite
+    upgrade(settings.sqlalchemy_url, revision)
+    console.print(f"Database at revision [bold]{revision}[/bold].")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: H2H_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: H2H_PORT).")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the web server with the in-process job runner."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run("h2h.web:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, reload=reload, proxy_headers=True)  # fmt: skip
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: Annotated[str, typer.Argument(help="Display name, e.g. “Кофейня Зерно”.")],
+    owner: Annotated[str, typer.Option(help="Email of an existing user who will own it.")],
+    slug: Annotated[str | None, typer.Option(help="Address part, e.g. zerno.")] = None,
+    language: Annotated[str, typer.Option(help="ru or en.")] = "ru",
+) -> None:
+    """Create a workspace owned by an existing user."""
+    with transaction(_sessions(_settings())) as session:
+        user = accounts.get_user_by_email(session, email=owner)
+        if user is None:
+            err.print(f"[red]Error:[/red] no user with email {owner}; create it first.")
+            raise typer.Exit(1)
+        try:
+            workspace = accounts.create_workspace(session, name=name, owner=user, slug=slug,
+                                                  language=language)  # fmt: skip
+        except H2HError as exc:
+            raise _fail(exc) from exc
+        console.print(f"Workspace [bold]{workspace.name}[/bold] at /w/{workspace.slug}/")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="Login email.")],
+    name: Annotated[str, typer.Option(help="Name customers will see.")],
+    workspace: Annotated[str | None, typer.Option(help="Workspace slug to join.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in that workspace.")] = Role.AGENT,
+    password: Annotated[str | None, typer.Option(
+        help="Password (asked for when omitted; prefer the prompt).")] = None,
+) -> None:  # fmt: skip
+    """Create a user, optionally as a member of a workspace."""
+    password = password or getpass.getpass("Password: ")
+    with transaction(_sessions(_settings())) as session:
+        try:
+            user = accounts.create_user(session, email=email, name=name, password=password)
+            if workspace:
+                ws = accounts.get_workspace(session, slug=workspace)
+                accounts.add_member(session, workspace_id=ws.id, actor=accounts.SYSTEM,
+                                    user=user, role=role)  # fmt: skip
+        except H2HError as exc:
+            raise _fail(exc) from exc
+        console.print(f"User [bold]{user.email}[/bold] created.")
+
+
+@user_app.command("invite")
+def user_invite(
+    email: Annotated[str, typer.Argument(help="Email of the person to invite.")],
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    role: Annotated[Role, typer.Option(help="Role they get.")] = Role.AGENT,
+    base_url: Annotated[str, typer.Option(help="Public address of H2H.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Invite someone to a workspace and print the link to send them."""
+    with transaction(_sessions(_settings())) as session:
+        try:
+            ws = accounts.get_workspace(session, slug=workspace)
+            raw, _ = accounts.invite(session, workspace_id=ws.id, actor=accounts.SYSTEM,
+                                     email=email, role=role)  # fmt: skip
+        except H2HError as exc:
+            raise _fail(exc) from exc
+    console.print(f"Send this link (valid {accounts.INVITATION_DAYS} days):")
+    console.print(f"{base_url.rstrip('/')}/invite/{raw}", soft_wrap=True, markup=False)
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Argument(help="Login email.")],
+) -> None:
+    """Set a user's password (asks for it) and end their sessions."""
+    password = getpass.getpass("New password: ")
+    with transaction(_sessions(_settings())) as session:
+        user = accounts.get_user_by_email(session, email=email)
+        if user is None:
+            err.print(f"[red]Error:[/red] no user with email {email}.")
+            raise typer.Exit(1)
+        try:
+            accounts.set_password(session, user=user, password=password)
+        except H2HError as exc:
+            raise _fail(exc) from exc
+    console.print("Password changed.")
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Start the server afterwards.")] = True,
+    reset: Annotated[bool, typer.Option(help="Delete the demo workspaces first.")] = False,
+) -> None:  # fmt: skip
+    """Migrate, load the demo workspaces and (by default) start the server."""
+    from h2h.demo import DEMO_PASSWORD, load_demo
+    from h2h.migrate import upgrade
+
+    settings = _settings()
+    engine_from_settings(settings).dispose()
+    upgrade(settings.sqlalchemy_url)
+    with transaction(_sessions(settings)) as session:
+        created = load_demo(session, reset=reset)
+    console.print("[green]Demo workspaces ready[/green]" if created else
+                  "Demo workspaces already loaded (use --reset to start over).")  # fmt: skip
+    url = f"http://{settings.host}:{settings.port}/login"
+    console.print(f"Open [bold]{url}[/bold] and log in as")
+    console.print(f"  owner: [bold]anna@zerno.example[/bold]   password: [bold]{DEMO_PASSWORD}[/bold]")
+    console.print(f"  agent: [bold]dmitry@zerno.example[/bold] password: [bold]{DEMO_PASSWORD}[/bold]")
+    if serve_after:
+        serve(host=None, port=None, reload=False)

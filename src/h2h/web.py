@@ -1,0 +1,181 @@
+"""The FastAPI application: mounts each domain's API and UI, health checks and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from h2h import __version__, i18n
+from h2h.accounts import api as accounts_api
+from h2h.accounts import tasks as _accounts_tasks  # noqa: F401 - registers the jobs
+from h2h.accounts import ui as accounts_ui
+from h2h.config import Settings, get_settings
+from h2h.db import engine_from_settings, make_sessionmaker
+from h2h.deps import language_for
+from h2h.errors import H2HError, Unauthenticated
+from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
+from h2h.migrate import current_revision, head_revision
+from h2h.templating import redirect, render
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False) -> FastAPI:
+    """Build the app for these settings (read from the environment when not given)."""
+    settings = settings or get_settings()
+    engine = engine_from_settings(settings)
+    sessions = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Immediate jobs (tests, one-off tools) run in the caller's thread and skip periodic ones.
+        backend: Backend = (
+            ImmediateBackend(sessions)
+            if immediate_jobs
+            else ThreadBackend(sessions, workers=settings.job_workers)
+        )
+        jobs = Jobs(backend)
+        jobs.every(timedelta(hours=1), "accounts.purge_expired")
+        app.state.jobs = jobs
+        yield
+        jobs.shutdown()
+        engine.dispose()
+
+    app = FastAPI(
+        title="H2H API",
+        version=__version__,
+        description="Social CRM for human-to-human customer relationships. Authenticate with "
+        "`Authorization: Bearer <token>`; create tokens under Account → API tokens.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+
+    app.include_router(accounts_api.router, prefix=API_PREFIX)
+    app.include_router(accounts_ui.router)
+    app.mount("/static", StaticFiles(directory=str(resources.files("h2h") / "static")),
+              name="static")  # fmt: skip
+    _add_health(app)
+    _add_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request) -> JSONResponse:
+        engine = request.app.state.engine
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                current = current_revision(connection)
+        except Exception as exc:  # the point is to report any failure, not to crash
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "database": "ok", "migrations": "pending",
+                 "current": current, "head": head}, 503)  # fmt: skip
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": head})
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail},
+                  status_code=status)  # fmt: skip
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(H2HError)
+    async def domain_error(request: Request, exc: H2HError) -> Response:
+        gettext = i18n.translations(language_for(request, getattr(request.state, "user", None)))
+        detail = exc.translated(gettext.gettext)
+        headers = {}
+        if hasattr(exc, "retry_after"):
+            headers["Retry-After"] = str(exc.retry_after)
+        if _is_api(request):
+            extra = {"errors": [{"field": exc.field, "message": detail}]} if exc.field else {}
+            response = _problem(exc.status_code, exc.title, detail, **extra)
+            response.headers.update(headers)
+            return response
+        if isinstance(exc, Unauthenticated):
+            return redirect(f"/login?next={request.url.path}")
+        return _error_page(request, exc.status_code, gettext.gettext(exc.title), detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if _is_api(request):
+            return _problem(422, "Invalid input", detail, errors=errors)
+        gettext = i18n.translations(language_for(request)).gettext
+        return _error_page(request, 422, gettext("Invalid input"), detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        if _is_api(request):
+            response = _problem(exc.status_code, detail, detail)
+        else:
+            gettext = i18n.translations(language_for(request)).gettext
+            title = gettext("Page not found") if exc.status_code == 404 else gettext(detail)
+            response = _error_page(request, exc.status_code, title, "")
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        gettext = i18n.translations(language_for(request)).gettext
+        detail = gettext("Something went wrong on our side. The error has been logged.")
+        if _is_api(request):
+            return _problem(500, "Internal server error", detail)
+        return _error_page(request, 500, gettext("Internal server error"), detail)
