@@ -197,3 +197,16 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
                                            "csrf_token": token}, follow_redirects=False)  # fmt: skip
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/account").text)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at production cost makes every login take ~100 ms; tests check behaviour, not cost."""
+    from argon2 import PasswordHasher
+
+    from h2h.accounts import security
+
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = original

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -51,6 +52,35 @@ SessionDep = Annotated[Session, Depends(get_session)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 
 
+@dataclass(frozen=True)
+class UserView:
+    """What pages show of the current user, copied at authentication time.
+
+    Error pages render after the request's transaction was rolled back, when ORM objects
+    can no longer be read; these plain copies can.
+    """
+
+    id: uuid.UUID
+    name: str
+    email: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    id: uuid.UUID
+    slug: str
+    name: str
+    language: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    id: uuid.UUID
+    role: Role
+
+
 @dataclass
 class Auth:
     user: User
@@ -61,7 +91,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def language_for(request: Request, user: User | None = None) -> str:
+def language_for(request: Request, user: User | UserView | None = None) -> str:
     """User setting, then the language cookie, then Accept-Language, then the default."""
     if user is not None and user.language in i18n.LANGUAGES:
         return user.language
@@ -93,7 +123,8 @@ def optional_auth(request: Request, session: SessionDep, settings: SettingsDep) 
         if not login:
             return None
         auth = Auth(user=login.user, login=login)
-    request.state.user = auth.user
+    user = auth.user
+    request.state.user = UserView(user.id, user.name, user.email, user.language)
     return auth
 
 
@@ -163,8 +194,9 @@ def workspace_context(
     if membership is None:
         raise NotFound()
     actor = accounts.Actor(user_id=user.id, role=membership.role, ip=client_ip(request))
-    request.state.workspace = workspace
-    request.state.membership = membership
+    request.state.workspace = WorkspaceView(workspace.id, workspace.slug, workspace.name,
+                                            workspace.language, workspace.timezone)  # fmt: skip
+    request.state.membership = MembershipView(membership.id, membership.role)
     return WorkspaceContext(workspace=workspace, membership=membership, actor=actor)
 
 

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
@@ -92,6 +93,18 @@ def check_name(name: str, *, field: str = "name") -> str:
     if len(name) > 200:
         raise InvalidInput(N_("The name must be at most {n} characters long."), field=field, n=200)
     return name
+
+
+def check_timezone(timezone: str) -> str:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            N_("“{zone}” is not a known time zone (for example Europe/Moscow)."),
+            field="timezone",
+            zone=timezone[:64],
+        ) from None
+    return timezone
 
 
 _TRANSLIT = str.maketrans(
@@ -413,7 +426,7 @@ def create_workspace(
         name=name,
         slug=slug or _unique_slug(session, slugify(name)),
         language=language,
-        timezone=timezone,
+        timezone=check_timezone(timezone),
     )
     session.add(workspace)
     session.flush()
@@ -442,7 +455,7 @@ def update_workspace(
     if language is not None and language != workspace.language:
         changes["language"] = workspace.language = language
     if timezone is not None and timezone != workspace.timezone:
-        changes["timezone"] = workspace.timezone = timezone
+        changes["timezone"] = workspace.timezone = check_timezone(timezone)
     if changes:
         record(session, workspace_id=workspace.id, actor=actor, action="workspace.update",
                entity_type="workspace", entity_id=workspace.id, details=changes)  # fmt: skip

@@ -1,0 +1,202 @@
+"""Tenancy and roles, checked over every route the app has.
+
+The route list is read from the app itself, so a new route is covered the day it lands:
+a path parameter nobody taught these tests about makes them fail with a clear message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from h2h.accounts import service as accounts
+from h2h.accounts.models import ApiToken, Invitation, Membership, Role, Workspace
+from tests.conftest import Cast, login
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Routes reachable without a workspace or record id of another tenant in their path.
+NO_TENANT_PARAMS = {"ws", "member_id", "invitation_id", "token_id", "token"}
+
+# A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
+JSON_BODIES = {
+    "WorkspaceUpdate": {"name": "Taken over"},
+    "MemberUpdate": {"role": "viewer"},
+    "InvitationCreate": {"email": "intruder@h2h.example", "role": "owner"},
+    "UserUpdate": {"name": "Renamed"},
+    "PasswordChange": {"current_password": "x" * 12, "new_password": "y" * 12},
+    "TokenCreate": {"name": "stolen"},
+    "WorkspaceCreate": {"name": "New"},
+}
+FORM_BODY = {"name": "Taken over", "role": "viewer", "email": "intruder@h2h.example",
+             "language": "en", "timezone": "UTC", "password": "y" * 12}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str  # the route's template, e.g. /w/{ws}/members/{member_id}/role
+    api: bool
+    body_model: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _calls(app: FastAPI) -> list[Call]:
+    calls = []
+    # Included routers are resolved lazily; iter_route_contexts yields them with full paths.
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, context.path
+        if not isinstance(route, APIRoute) or path is None:
+            continue
+        api = path.startswith("/api/")
+        body = route.body_field.field_info.annotation if api and route.body_field else None
+        for method in sorted(context.methods or ()):
+            calls.append(Call(method, path, api, getattr(body, "__name__", None)))
+    return calls
+
+
+def _all_calls() -> list[Call]:
+    from h2h.config import Settings
+    from h2h.web import create_app
+
+    settings = Settings(database_url="sqlite://", secret_key="x" * 40, env="test")
+    return _calls(create_app(settings))
+
+
+CALLS = _all_calls()
+PARAM_CALLS = [c for c in CALLS if "{" in c.path]
+WORKSPACE_WRITES = [c for c in CALLS if "{ws}" in c.path and c.method in UNSAFE]
+
+
+def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
+    """Real record ids that belong to workspace B (or to its owner)."""
+    outsider_owner = cast.outsider
+    _, invitation = accounts.invite(session, workspace_id=cast.b.id, actor=accounts.Actor(
+        user_id=outsider_owner.user.id, role=Role.OWNER), email="guest@h2h.example",
+        role=Role.AGENT)  # fmt: skip
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == outsider_owner.user.id)
+    ).first()
+    assert token is not None
+    session.commit()
+    return {
+        "member_id": str(outsider_owner.membership.id),
+        "invitation_id": str(invitation.id),
+        "token_id": str(token.id),
+        "token": "h2hi_" + uuid.uuid4().hex,  # an invitation link nobody was given
+    }
+
+
+def _fill(path: str, ws: str, ids: dict[str, str]) -> str:
+    values = {"ws": ws, **ids}
+    for name in _params(path):
+        if name not in values:
+            pytest.fail(f"route {path} has parameter {{{name}}} unknown to the tenancy tests; "
+                        "add a record of workspace B for it in _foreign_ids")  # fmt: skip
+        path = path.replace("{" + name + "}", values[name])
+    return path
+
+
+def _params(path: str) -> list[str]:
+    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+
+
+def _send(client: TestClient, call: Call, url: str, headers: dict[str, str], csrf: str) -> int:
+    if call.api:
+        json_body = JSON_BODIES.get(call.body_model) if call.body_model else None
+        if call.body_model and json_body is None:
+            pytest.fail(f"add a valid example body for {call.body_model} to JSON_BODIES")
+        response = client.request(call.method, url, headers=headers, json=json_body)
+    elif call.method in UNSAFE:
+        response = client.request(call.method, url, data={**FORM_BODY, "csrf_token": csrf},
+                                  follow_redirects=False)  # fmt: skip
+    else:
+        response = client.request(call.method, url, follow_redirects=False)
+    return response.status_code
+
+
+def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
+    session.expire_all()
+    rows: list[tuple[object, ...]] = []
+    workspace = session.get(Workspace, cast.b.id)
+    assert workspace is not None
+    rows.append((workspace.name, workspace.language, workspace.timezone))
+    for m in session.scalars(select(Membership).where(Membership.workspace_id == cast.b.id)):
+        rows.append((m.id, m.user_id, m.role))
+    for i in session.scalars(select(Invitation).where(Invitation.workspace_id == cast.b.id)):
+        rows.append((i.id, i.email, i.role, i.revoked_at))
+    for t in session.scalars(select(ApiToken).where(ApiToken.user_id == cast.outsider.user.id)):
+        rows.append((t.id, t.revoked_at))
+    return sorted(rows, key=repr)
+
+
+def test_every_route_with_parameters_is_covered() -> None:
+    unknown = {p for c in PARAM_CALLS for p in _params(c.path)} - NO_TENANT_PARAMS
+    assert not unknown, f"teach the tenancy tests about {unknown}"
+    assert len(PARAM_CALLS) >= 20
+
+
+@pytest.mark.parametrize("workspace_in_path", ["foreign", "own"])
+def test_a_member_of_a_gets_404_for_every_record_of_b(
+    client: TestClient, cast: Cast, session: Session, workspace_in_path: str
+) -> None:
+    """The owner of A guesses B's ids: through B's workspace path and through A's own."""
+    ids = _foreign_ids(session, cast)
+    before = _snapshot_b(session, cast)
+    csrf = login(client, cast.owner.user.email)
+    failures = []
+    for call in PARAM_CALLS:
+        if workspace_in_path == "own" and ("{ws}" not in call.path or _params(call.path) == ["ws"]):
+            continue  # nothing of B's to guess here; the "foreign" run covers it
+        ws = cast.b.slug if workspace_in_path == "foreign" else cast.a.slug
+        status = _send(client, call, _fill(call.path, ws, ids), cast.owner.headers, csrf)
+        if status != 404:
+            failures.append(f"{call.id}: {status}")
+    assert not failures, "expected 404 for B's records:\n" + "\n".join(failures)
+    assert _snapshot_b(session, cast) == before, "a request changed workspace B's data"
+
+
+def _own_ids(cast: Cast) -> dict[str, str]:
+    return {"member_id": str(cast.owner.membership.id), "invitation_id": str(uuid.uuid4()),
+            "token_id": str(uuid.uuid4()), "token": "x"}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["viewer", "agent"])
+def test_viewers_cannot_write_and_agents_cannot_manage_the_workspace(
+    client: TestClient, cast: Cast, role: str
+) -> None:
+    member = cast.members[role]
+    csrf = login(client, member.user.email)
+    failures = []
+    for call in WORKSPACE_WRITES:
+        url = _fill(call.path, cast.a.slug, _own_ids(cast))
+        status = _send(client, call, url, member.headers, csrf)
+        if status != 403:
+            failures.append(f"{call.id}: {status}")
+    assert not failures, f"a {role} could write:\n" + "\n".join(failures)
+
+
+def test_a_user_sees_only_workspaces_they_belong_to(client: TestClient, cast: Cast) -> None:
+    listed = client.get("/api/v1/workspaces", headers=cast.owner.headers).json()
+    assert [w["slug"] for w in listed] == ["alpha"]
+    assert client.get("/api/v1/workspaces/beta", headers=cast.owner.headers).status_code == 404
+    assert client.get("/api/v1/workspaces/nonexistent",
+                      headers=cast.owner.headers).status_code == 404  # fmt: skip
+
+
+def test_an_outsider_cannot_tell_a_foreign_workspace_from_a_missing_one(
+    client: TestClient, cast: Cast
+) -> None:
+    foreign = client.get("/api/v1/workspaces/alpha/members", headers=cast.outsider.headers)
+    missing = client.get("/api/v1/workspaces/no-such/members", headers=cast.outsider.headers)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
