@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -36,39 +37,59 @@ PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
-def _prepare_postgres(url: str) -> str | None:
-    """Create the test database if missing and migrate it; the reason it cannot, if any."""
-    parsed = make_url(url)
+def _admin_engine(url: str) -> Any:
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _create_postgres(base_url: str) -> tuple[str | None, str | None]:
+    """A fresh, migrated database for this run; (url, None) or (None, why not).
+
+    Each run gets its own database, named after the configured one, so two suites on one
+    server (a developer's and CI's, or parallel helpers) never block each other.
+    """
+    parsed = make_url(base_url)
+    name = f"{parsed.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        admin = _admin_engine(base_url)
         with admin.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                {"name": parsed.database},
-            )
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            _drop_leftovers(connection, str(parsed.database))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        url = parsed.set(database=name).render_as_string(hide_password=False)
         upgrade(url)
     except Exception as exc:  # any failure means "no PostgreSQL here", reported as the skip reason
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-    return None
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return url, None
+
+
+def _drop_leftovers(connection: Any, base: str) -> None:
+    """Drop databases of earlier runs on this machine whose process is gone (killed runs)."""
+    names = connection.scalars(
+        text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{base}\\_%"}
+    ).all()
+    for name in names:
+        pid = name[len(base) + 1 :].split("_")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _drop_postgres(url: str) -> None:
+    admin = _admin_engine(url)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    reason = _prepare_postgres(POSTGRES_URL)
-    if reason:
+def postgres_url() -> Iterator[str]:
+    url, reason = _create_postgres(POSTGRES_URL)
+    if url is None:
         pytest.skip(
             f"PostgreSQL not reachable at {POSTGRES_URL} ({reason}); "
             "set H2H_TEST_POSTGRES_URL to run the PostgreSQL half of the suite"
         )
-    return POSTGRES_URL
+    yield url
+    _drop_postgres(url)
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +123,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(env=Environment.TEST, secret_key=SECRET, database_url=db_url,
-                    data_dir=tmp_path, default_language="en")  # fmt: skip
+    return Settings(
+        env=Environment.TEST,
+        secret_key=SECRET,
+        database_url=db_url,
+        data_dir=tmp_path,
+        default_language="en",
+    )
 
 
 @pytest.fixture
@@ -176,8 +202,9 @@ def cast(session: Session) -> Cast:
         result.members[key] = Member(user, membership, raw)
     for role in (Role.ADMIN, Role.AGENT, Role.VIEWER):
         user = make_user(session, f"{role.value.title()} Person")
-        membership = accounts.add_member(session, workspace_id=a.id, actor=system, user=user,
-                                         role=role)  # fmt: skip
+        membership = accounts.add_member(
+            session, workspace_id=a.id, actor=system, user=user, role=role
+        )
         raw, _ = accounts.create_api_token(session, user=user, name="tests")
         result.members[role.value] = Member(user, membership, raw)
     session.commit()
@@ -193,8 +220,11 @@ def csrf_from(html: str) -> str:
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Log in through the form; returns the CSRF token of the new session."""
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token}, follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/account").text)
 

@@ -47,8 +47,13 @@ def demo_settings(data_dir: Path, language: str = "en") -> Settings:
     """Settings for a fresh SQLite database in ``data_dir``, migrated and holding the demo."""
     url = f"sqlite:///{data_dir / 'h2h.sqlite3'}"
     upgrade(url)
-    settings = Settings(env=Environment.TEST, secret_key=SECRET, database_url=url,
-                        data_dir=data_dir, default_language=language)  # fmt: skip
+    settings = Settings(
+        env=Environment.TEST,
+        secret_key=SECRET,
+        database_url=url,
+        data_dir=data_dir,
+        default_language=language,
+    )
     engine = engine_from_settings(settings)
     with make_sessionmaker(engine)() as session:
         load_demo(session)
@@ -77,8 +82,7 @@ def _wait_healthy(base_url: str, server: uvicorn.Server, thread: threading.Threa
 def live_server(settings: Settings) -> Iterator[str]:
     """Serve the real app in a background thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     # The server runs its own event loop in its thread: sync Playwright must not share one.
     thread = threading.Thread(target=server.run, name="h2h-live-server", daemon=True)
@@ -92,8 +96,9 @@ def live_server(settings: Settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def log_in(page: Page, base_url: str, email: str = "anna@zerno.example",
-           password: str = DEMO_PASSWORD) -> None:  # fmt: skip
+def log_in(
+    page: Page, base_url: str, email: str = "anna@zerno.example", password: str = DEMO_PASSWORD
+) -> None:
     """Log in through the form and wait for the workspace dashboard."""
     page.goto(f"{base_url}/login")
     page.fill("input[name=email]", email)

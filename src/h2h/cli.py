@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from h2h import __version__
 from h2h.accounts import service as accounts
@@ -16,8 +19,11 @@ from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker, transaction
 from h2h.errors import H2HError
 
-app = typer.Typer(help="H2H — social CRM for human-to-human customer relationships.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="H2H — social CRM for human-to-human customer relationships.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users and invitations.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
@@ -39,16 +45,25 @@ def _fail(exc: H2HError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_sessionmaker(engine_from_settings(settings))
+@contextmanager
+def _unit_of_work(settings: Settings | None = None) -> Iterator[Session]:
+    """One transaction for one command; the engine is closed afterwards."""
+    engine = engine_from_settings(settings or _settings())
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug output.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
@@ -80,8 +95,14 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    uvicorn.run("h2h.web:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, reload=reload, proxy_headers=True)  # fmt: skip
+    uvicorn.run(
+        "h2h.web:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        proxy_headers=True,
+    )
 
 
 @workspace_app.command("create")
@@ -92,14 +113,15 @@ def workspace_create(
     language: Annotated[str, typer.Option(help="ru or en.")] = "ru",
 ) -> None:
     """Create a workspace owned by an existing user."""
-    with transaction(_sessions(_settings())) as session:
+    with _unit_of_work() as session:
         user = accounts.get_user_by_email(session, email=owner)
         if user is None:
             err.print(f"[red]Error:[/red] no user with email {owner}; create it first.")
             raise typer.Exit(1)
         try:
-            workspace = accounts.create_workspace(session, name=name, owner=user, slug=slug,
-                                                  language=language)  # fmt: skip
+            workspace = accounts.create_workspace(
+                session, name=name, owner=user, slug=slug, language=language
+            )
         except H2HError as exc:
             raise _fail(exc) from exc
         console.print(f"Workspace [bold]{workspace.name}[/bold] at /w/{workspace.slug}/")
@@ -111,18 +133,20 @@ def user_create(
     name: Annotated[str, typer.Option(help="Name customers will see.")],
     workspace: Annotated[str | None, typer.Option(help="Workspace slug to join.")] = None,
     role: Annotated[Role, typer.Option(help="Role in that workspace.")] = Role.AGENT,
-    password: Annotated[str | None, typer.Option(
-        help="Password (asked for when omitted; prefer the prompt).")] = None,
-) -> None:  # fmt: skip
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when omitted; prefer the prompt).")
+    ] = None,
+) -> None:
     """Create a user, optionally as a member of a workspace."""
     password = password or getpass.getpass("Password: ")
-    with transaction(_sessions(_settings())) as session:
+    with _unit_of_work() as session:
         try:
             user = accounts.create_user(session, email=email, name=name, password=password)
             if workspace:
                 ws = accounts.get_workspace(session, slug=workspace)
-                accounts.add_member(session, workspace_id=ws.id, actor=accounts.SYSTEM,
-                                    user=user, role=role)  # fmt: skip
+                accounts.add_member(
+                    session, workspace_id=ws.id, actor=accounts.SYSTEM, user=user, role=role
+                )
         except H2HError as exc:
             raise _fail(exc) from exc
         console.print(f"User [bold]{user.email}[/bold] created.")
@@ -136,11 +160,12 @@ def user_invite(
     base_url: Annotated[str, typer.Option(help="Public address of H2H.")] = "http://127.0.0.1:8000",
 ) -> None:
     """Invite someone to a workspace and print the link to send them."""
-    with transaction(_sessions(_settings())) as session:
+    with _unit_of_work() as session:
         try:
             ws = accounts.get_workspace(session, slug=workspace)
-            raw, _ = accounts.invite(session, workspace_id=ws.id, actor=accounts.SYSTEM,
-                                     email=email, role=role)  # fmt: skip
+            raw, _ = accounts.invite(
+                session, workspace_id=ws.id, actor=accounts.SYSTEM, email=email, role=role
+            )
         except H2HError as exc:
             raise _fail(exc) from exc
     console.print(f"Send this link (valid {accounts.INVITATION_DAYS} days):")
@@ -153,7 +178,7 @@ def user_set_password(
 ) -> None:
     """Set a user's password (asks for it) and end their sessions."""
     password = getpass.getpass("New password: ")
-    with transaction(_sessions(_settings())) as session:
+    with _unit_of_work() as session:
         user = accounts.get_user_by_email(session, email=email)
         if user is None:
             err.print(f"[red]Error:[/red] no user with email {email}.")
@@ -167,10 +192,11 @@ def user_set_password(
 
 @app.command()
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
-                                              help="Start the server afterwards.")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server afterwards.")
+    ] = True,
     reset: Annotated[bool, typer.Option(help="Delete the demo workspaces first.")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Migrate, load the demo workspaces and (by default) start the server."""
     from h2h.demo import DEMO_PASSWORD, load_demo
     from h2h.migrate import upgrade
@@ -178,13 +204,20 @@ def demo(
     settings = _settings()
     engine_from_settings(settings).dispose()
     upgrade(settings.sqlalchemy_url)
-    with transaction(_sessions(settings)) as session:
+    with _unit_of_work(settings) as session:
         created = load_demo(session, reset=reset)
-    console.print("[green]Demo workspaces ready[/green]" if created else
-                  "Demo workspaces already loaded (use --reset to start over).")  # fmt: skip
+    console.print(
+        "[green]Demo workspaces ready[/green]"
+        if created
+        else "Demo workspaces already loaded (use --reset to start over)."
+    )
     url = f"http://{settings.host}:{settings.port}/login"
     console.print(f"Open [bold]{url}[/bold] and log in as")
-    console.print(f"  owner: [bold]anna@zerno.example[/bold]   password: [bold]{DEMO_PASSWORD}[/bold]")
-    console.print(f"  agent: [bold]dmitry@zerno.example[/bold] password: [bold]{DEMO_PASSWORD}[/bold]")
+    console.print(
+        f"  owner: [bold]anna@zerno.example[/bold]   password: [bold]{DEMO_PASSWORD}[/bold]"
+    )
+    console.print(
+        f"  agent: [bold]dmitry@zerno.example[/bold] password: [bold]{DEMO_PASSWORD}[/bold]"
+    )
     if serve_after:
         serve(host=None, port=None, reload=False)

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         PLACEHOLDER_SECRET,
-        description="Key for signing CSRF tokens. Must be changed outside development "
+        description="Key for signing CSRF tokens and flash messages. Must be changed outside "
+        "development "
         "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`).",
     )
     host: str = Field("127.0.0.1", description="Address `h2h serve` listens on.")

@@ -32,8 +32,9 @@ DEMO_USERS = (ANNA, DMITRY, IRINA, TOM)
 
 
 def _user(session: Session, spec: DemoUser) -> User:
-    return accounts.create_user(session, email=spec.email, name=spec.name,
-                                password=DEMO_PASSWORD, language=spec.language)  # fmt: skip
+    return accounts.create_user(
+        session, email=spec.email, name=spec.name, password=DEMO_PASSWORD, language=spec.language
+    )
 
 
 def reset_demo(session: Session) -> None:
@@ -51,19 +52,36 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
     anna, dmitry, irina, tom = (_user(session, spec) for spec in DEMO_USERS)
 
     # A coffee roastery in Ulyanovsk: the owner answers customers herself, with one barista-agent.
-    zerno = accounts.create_workspace(session, name="Кофейня «Зерно»", slug="zerno", owner=anna,
-                                      language="ru", timezone="Europe/Ulyanovsk")  # fmt: skip
+    zerno = accounts.create_workspace(
+        session,
+        name="Кофейня «Зерно»",
+        slug="zerno",
+        owner=anna,
+        language="ru",
+        timezone="Europe/Ulyanovsk",
+    )
     owner = accounts.Actor(user_id=anna.id, role=Role.OWNER, ip="127.0.0.1")
     accounts.add_member(session, workspace_id=zerno.id, actor=owner, user=dmitry, role=Role.AGENT)
     accounts.add_member(session, workspace_id=zerno.id, actor=owner, user=irina, role=Role.VIEWER)
-    accounts.invite(session, workspace_id=zerno.id, actor=owner, email="olga@zerno.example",
-                    role=Role.AGENT)  # fmt: skip
+    accounts.invite(
+        session, workspace_id=zerno.id, actor=owner, email="olga@zerno.example", role=Role.AGENT
+    )
 
     # A dentist's personal brand, looked after by Anna's agency for an English-speaking client.
-    dental = accounts.create_workspace(session, name="Dr. Emily Carter Dental",
-                                       slug="carter-dental", owner=anna, language="en",
-                                       timezone="Europe/London")  # fmt: skip
+    dental = accounts.create_workspace(
+        session,
+        name="Dr. Emily Carter Dental",
+        slug="carter-dental",
+        owner=anna,
+        language="en",
+        timezone="Europe/London",
+    )
     accounts.add_member(session, workspace_id=dental.id, actor=owner, user=tom, role=Role.ADMIN)
-    accounts.invite(session, workspace_id=dental.id, actor=owner,
-                    email="emily@carter-dental.example", role=Role.OWNER)  # fmt: skip
+    accounts.invite(
+        session,
+        workspace_id=dental.id,
+        actor=owner,
+        email="emily@carter-dental.example",
+        role=Role.OWNER,
+    )
     return True

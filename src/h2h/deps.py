@@ -15,12 +15,13 @@ from h2h.accounts import security
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Membership, Role, User, UserSession, Workspace
 from h2h.config import Settings
-from h2h.errors import N_, NotFound, PermissionDenied, Unauthenticated
+from h2h.errors import N_, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from h2h.jobs import Jobs
 
 SESSION_COOKIE = "h2h_session"
 ANON_COOKIE = "h2h_anon"
 LANG_COOKIE = "h2h_lang"
+LAST_WORKSPACE_COOKIE = "h2h_ws"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -149,9 +150,12 @@ async def form_csrf(request: Request) -> None:
     """Every HTML form that changes something carries the CSRF token."""
     if request.method not in UNSAFE_METHODS:
         return
+    form = await request.form()
+    # PostgreSQL cannot store or even compare text holding NUL; it is never meaningful input.
+    if any(isinstance(v, str) and "\x00" in v for v in form.values()):
+        raise InvalidInput(N_("The form contains a NUL character; remove it and try again."))
     presented = request.headers.get("x-csrf-token")
     if presented is None:
-        form = await request.form()
         value = form.get("csrf_token")
         presented = value if isinstance(value, str) else None
     binding = csrf_binding(request) or ""
@@ -194,8 +198,9 @@ def workspace_context(
     if membership is None:
         raise NotFound()
     actor = accounts.Actor(user_id=user.id, role=membership.role, ip=client_ip(request))
-    request.state.workspace = WorkspaceView(workspace.id, workspace.slug, workspace.name,
-                                            workspace.language, workspace.timezone)  # fmt: skip
+    request.state.workspace = WorkspaceView(
+        workspace.id, workspace.slug, workspace.name, workspace.language, workspace.timezone
+    )
     request.state.membership = MembershipView(membership.id, membership.role)
     return WorkspaceContext(workspace=workspace, membership=membership, actor=actor)
 

@@ -16,7 +16,7 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
 
 class H2HError(Exception):
     status_code = 400
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __init__(self, message: str, /, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)
@@ -31,22 +31,22 @@ class H2HError(Exception):
 
 class InvalidInput(H2HError):
     status_code = 422
-    title = "Invalid input"
+    title = N_("Invalid input")
 
 
 class Unauthenticated(H2HError):
     status_code = 401
-    title = "Not logged in"
+    title = N_("Not logged in")
 
 
 class PermissionDenied(H2HError):
     status_code = 403
-    title = "Forbidden"
+    title = N_("Forbidden")
 
 
 class NotFound(H2HError, LookupError):
     status_code = 404
-    title = "Not found"
+    title = N_("Not found")
 
     def __init__(self, message: str = N_("Not found."), /, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -54,12 +54,12 @@ class NotFound(H2HError, LookupError):
 
 class Conflict(H2HError):
     status_code = 409
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class TooManyAttempts(H2HError):
     status_code = 429
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
     def __init__(self, message: str, /, *, retry_after: int, **params: Any) -> None:
         super().__init__(message, **params)

@@ -13,7 +13,6 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -40,25 +39,29 @@ def negotiate(accept_language: str | None) -> str | None:
     """Pick a supported language from an Accept-Language header, if any fits."""
     if not accept_language:
         return None
-    preferred: list[tuple[float, str]] = []
-    for position, part in enumerate(accept_language.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag:
-            preferred.append((-quality + position * 1e-6, tag.replace("_", "-")))
-    for _, tag in sorted(preferred):
-        try:
-            language = Locale.parse(tag, sep="-").language
-        except (ValueError, UnknownLocaleError):
-            continue
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language[:1000].split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        quality = _quality(params)
+        if tag and tag != "*" and quality > 0:  # q=0 means "not acceptable" (RFC 9110)
+            ranked.append((-quality, position, tag.replace("_", "-")))
+    for _, _, tag in sorted(ranked):
+        language = tag.split("-")[0].lower()
         if language in LANGUAGES:
             return language
     return None
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return 0.0
+            return quality if 0.0 <= quality <= 1.0 else 0.0  # also rejects NaN
+    return 1.0
 
 
 def format_dt(value: datetime | None, language: str, timezone: str = "UTC") -> str:
@@ -69,4 +72,4 @@ def format_dt(value: datetime | None, language: str, timezone: str = "UTC") -> s
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return format_datetime(value, format="medium", locale=language, tzinfo=zone)
+    return format_datetime(value, format="short", locale=language, tzinfo=zone)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from h2h.db import transaction, utcnow
 
@@ -55,7 +55,7 @@ def _checked_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_now(factory: sessionmaker[Session], name: str, **kwargs: Any) -> Any:
+def run_now(factory: sessionmaker[Session], name: str, /, **kwargs: Any) -> Any:
     """Run a job synchronously in its own transaction."""
     kwargs = _checked_kwargs(name, kwargs)
     with transaction(factory) as session:
@@ -146,7 +146,9 @@ class ThreadBackend:
         while True:
             with self._wake:
                 while not self._stopped and (not self._queue or self._queue[0].at > utcnow()):
-                    timeout = (self._queue[0].at - utcnow()).total_seconds() if self._queue else None
+                    timeout = (
+                        (self._queue[0].at - utcnow()).total_seconds() if self._queue else None
+                    )
                     self._wake.wait(timeout=timeout)
                 if self._stopped:
                     return
@@ -164,15 +166,17 @@ class Jobs:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def enqueue(self, name: str, *, at: datetime | None = None, **kwargs: Any) -> None:
+    def enqueue(self, name: str, /, *, at: datetime | None = None, **kwargs: Any) -> None:
         self.backend.submit(name, _checked_kwargs(name, kwargs), at)
 
-    def every(self, interval: timedelta, name: str, **kwargs: Any) -> None:
+    def every(self, interval: timedelta, name: str, /, **kwargs: Any) -> None:
         self.backend.every(interval, name, _checked_kwargs(name, kwargs))
 
-    def enqueue_after_commit(self, session: Session, name: str, **kwargs: Any) -> None:
+    def enqueue_after_commit(self, session: Session, name: str, /, **kwargs: Any) -> None:
         """Enqueue once the session commits (and never if it rolls back)."""
         checked = _checked_kwargs(name, kwargs)
+        if not session.in_transaction():
+            session.begin()  # so that a rollback before any SQL still discards the job
         pending: list[tuple[Jobs, str, dict[str, Any]]] = session.info.setdefault("h2h_jobs", [])
         pending.append((self, name, checked))
 
@@ -190,6 +194,8 @@ def _dispatch_after_commit(session: Session) -> None:
             log.exception("could not enqueue job %s after commit", name)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("h2h_jobs", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Soft rollbacks fire even when no SQL ran; only the outermost one ends the unit of work.
+    if previous_transaction.parent is None:
+        session.info.pop("h2h_jobs", None)

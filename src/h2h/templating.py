@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from h2h import __version__, i18n
 from h2h.accounts import security
 from h2h.accounts.models import AUDIT_ACTIONS, ROLE_HINTS, ROLE_LABELS, Role
-from h2h.deps import ANON_COOKIE, csrf_binding, language_for
+from h2h.deps import ANON_COOKIE, LAST_WORKSPACE_COOKIE, csrf_binding, language_for
 
 FLASH_COOKIE = "h2h_flash"
 # Domains that ship templates; each keeps them in <domain>/templates/<domain>/.
@@ -68,36 +68,51 @@ def _sign(payload: bytes, key: str) -> str:
     return hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()[:32]
 
 
-def flash(response: RedirectResponse | HTMLResponse, request: Request, message: str,
-          kind: str = "success", **params: Any) -> None:  # fmt: skip
-    """Show a message on the next page; ``message`` is an English msgid."""
-    payload = base64.urlsafe_b64encode(json.dumps([message, kind, params]).encode())
+def flash(
+    response: RedirectResponse | HTMLResponse,
+    request: Request,
+    message: str,
+    kind: str = "success",
+    *,
+    translate: tuple[str, ...] = (),
+    **params: Any,
+) -> None:
+    """Show a message on the next page.
+
+    ``message`` is an English msgid; parameters named in ``translate`` are msgids too. Both
+    are translated when shown, in the language of the page that shows them.
+    """
+    payload = base64.urlsafe_b64encode(json.dumps([message, kind, params, translate]).encode())
     signature = _sign(payload, request.app.state.settings.secret_key)
-    response.set_cookie(FLASH_COOKIE, f"{payload.decode()}.{signature}", max_age=60,
-                        httponly=True, samesite="lax")  # fmt: skip
+    response.set_cookie(
+        FLASH_COOKIE, f"{payload.decode()}.{signature}", max_age=60, httponly=True, samesite="lax"
+    )
 
 
-def _read_flash(request: Request) -> tuple[str, str, dict[str, Any]] | None:
+def _read_flash(request: Request, gettext: Any) -> tuple[str, str] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw or "." not in raw:
         return None
     payload, _, signature = raw.rpartition(".")
-    if not hmac.compare_digest(_sign(payload.encode(), request.app.state.settings.secret_key),
-                               signature):  # fmt: skip
+    if not hmac.compare_digest(
+        _sign(payload.encode(), request.app.state.settings.secret_key), signature
+    ):
         return None
     try:
-        message, kind, params = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, TypeError):
+        message, kind, params, translate = json.loads(base64.urlsafe_b64decode(payload))
+        params = {k: gettext(v) if k in translate else v for k, v in dict(params).items()}
+        return gettext(str(message)).format(**params), str(kind)
+    except (ValueError, TypeError, KeyError, IndexError):
         return None
-    return str(message), str(kind), dict(params)
 
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None,
-           status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
     """Render a page in the request's language with the common context."""
     user = getattr(request.state, "user", None)
     lang = language_for(request, user)
@@ -107,7 +122,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     new_anon = None
     if binding is None:
         new_anon = binding = secrets.token_urlsafe(24)
-    flashed = _read_flash(request)
+    flashed = _read_flash(request, translations.gettext)
     workspace = getattr(request.state, "workspace", None)
     membership = getattr(request.state, "membership", None)
     context = {
@@ -121,9 +136,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "csrf_token": security.csrf_token(settings.secret_key, binding),
-        "flash": (translations.gettext(flashed[0]).format(**flashed[2]), flashed[1])
-        if flashed
-        else None,
+        "flash": flashed,
         "format_dt": lambda value: i18n.format_dt(
             value, lang, workspace.timezone if workspace else "UTC"
         ),
@@ -132,8 +145,18 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     html = ENV.get_template(name).render(context)
     response = HTMLResponse(html, status_code=status_code)
     if new_anon is not None:
-        response.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="lax",
-                            secure=settings.cookie_secure)  # fmt: skip
-    if flashed:
+        response.set_cookie(
+            ANON_COOKIE, new_anon, httponly=True, samesite="lax", secure=settings.cookie_secure
+        )
+    if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE)
+    if workspace is not None and request.cookies.get(LAST_WORKSPACE_COOKIE) != workspace.slug:
+        response.set_cookie(
+            LAST_WORKSPACE_COOKIE,
+            workspace.slug,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+        )
     return response

@@ -22,8 +22,8 @@ from h2h.accounts import tasks as _accounts_tasks  # noqa: F401 - registers the 
 from h2h.accounts import ui as accounts_ui
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
-from h2h.deps import language_for
-from h2h.errors import H2HError, Unauthenticated
+from h2h.deps import LANG_COOKIE, SESSION_COOKIE, language_for
+from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
 from h2h.templating import redirect, render
@@ -38,6 +38,16 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
+# Page titles for errors raised by the framework itself (unknown URL, wrong method, ...).
+HTTP_TITLES = {
+    400: N_("Bad request"),
+    404: N_("Page not found"),
+    405: N_("This action is not available here"),
+    413: N_("The request is too large"),
+    415: N_("Unsupported content type"),
+}
+# Cookies that change the page shell: <html lang>, the body's CSRF header, its layout class.
+SHELL_COOKIES = frozenset({SESSION_COOKIE, LANG_COOKIE})
 
 
 def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False) -> FastAPI:
@@ -77,19 +87,46 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
 
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(accounts_ui.router)
-    app.mount("/static", StaticFiles(directory=str(resources.files("h2h") / "static")),
-              name="static")  # fmt: skip
+    app.mount(
+        "/static", StaticFiles(directory=str(resources.files("h2h") / "static")), name="static"
+    )
     _add_health(app)
     _add_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next: Any) -> Response:
+        # PostgreSQL cannot even compare text holding NUL (a 500); such a URL is only bad input.
+        if "\x00" in request.url.path or b"%00" in request.scope["query_string"]:
+            if _is_api(request):
+                return _problem(400, "Bad request", "The URL must not contain NUL characters.")
+            title = i18n.translations(language_for(request)).gettext("Invalid input")
+            return _error_page(request, 400, title, "")
+        response: Response = await call_next(request)
+        return response
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        return response
+        return _full_load_if_shell_changed(request, response)
 
     return app
+
+
+def _full_load_if_shell_changed(request: Request, response: Response) -> Response:
+    # A boosted htmx request swaps only the children of <body>, so after logging in or out or
+    # switching the language the page would keep the old <html lang>, layout class and CSRF
+    # header (and the next form post would fail with 403). Have htmx load the next page in full.
+    if request.headers.get("hx-request") != "true" or response.status_code != 303:
+        return response
+    names = {c.partition("=")[0].strip() for c in response.headers.getlist("set-cookie")}
+    location = response.headers.get("location")
+    if location and names & SHELL_COOKIES:
+        response.headers["HX-Redirect"] = location
+        del response.headers["location"]
+        response.status_code = 200
+    return response
 
 
 def _add_health(app: FastAPI) -> None:
@@ -110,8 +147,15 @@ def _add_health(app: FastAPI) -> None:
         head = head_revision()
         if current != head:
             return JSONResponse(
-                {"status": "unavailable", "database": "ok", "migrations": "pending",
-                 "current": current, "head": head}, 503)  # fmt: skip
+                {
+                    "status": "unavailable",
+                    "database": "ok",
+                    "migrations": "pending",
+                    "current": current,
+                    "head": head,
+                },
+                503,
+            )
         return JSONResponse({"status": "ok", "database": "ok", "migrations": head})
 
 
@@ -125,8 +169,21 @@ def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
-    return render(request, "error.html", {"status": status, "title": title, "detail": detail},
-                  status_code=status)  # fmt: skip
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail},
+        status_code=status,
+    )
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "json_invalid":
+        # The location of a JSON syntax error ends in a character offset, not a field name.
+        reason = error.get("ctx", {}).get("error", "")
+        return {"field": loc[0], "message": f"{error['msg']} at character {loc[-1]}: {reason}"}
+    return {"field": ".".join(loc), "message": error["msg"]}
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -148,10 +205,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        errors = [_field_error(e) for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if _is_api(request):
             return _problem(422, "Invalid input", detail, errors=errors)
@@ -161,11 +215,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
+        response: Response
         if _is_api(request):
             response = _problem(exc.status_code, detail, detail)
         else:
             gettext = i18n.translations(language_for(request)).gettext
-            title = gettext("Page not found") if exc.status_code == 404 else gettext(detail)
+            title = gettext(HTTP_TITLES.get(exc.status_code, N_("Something went wrong")))
             response = _error_page(request, exc.status_code, title, "")
         if exc.headers:
             response.headers.update(exc.headers)

@@ -13,8 +13,11 @@ from tests.conftest import PASSWORD, Cast, csrf_from, login
 
 def _post_login(client: TestClient, email: str, password: str) -> int:
     token = csrf_from(client.get("/login").text)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
-                       follow_redirects=False).status_code  # fmt: skip
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    ).status_code
 
 
 def test_login_with_the_right_password_opens_a_session(client: TestClient, cast: Cast) -> None:
@@ -31,10 +34,14 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     client: TestClient, cast: Cast
 ) -> None:
     token = csrf_from(client.get("/login").text)
-    wrong_password = client.post("/login", data={"email": cast.owner.user.email,
-                                                 "password": "nope-nope-nope", "csrf_token": token})  # fmt: skip
-    unknown_user = client.post("/login", data={"email": "ghost@h2h.example",
-                                               "password": "nope-nope-nope", "csrf_token": token})  # fmt: skip
+    wrong_password = client.post(
+        "/login",
+        data={"email": cast.owner.user.email, "password": "nope-nope-nope", "csrf_token": token},
+    )
+    unknown_user = client.post(
+        "/login",
+        data={"email": "ghost@h2h.example", "password": "nope-nope-nope", "csrf_token": token},
+    )
     assert wrong_password.status_code == unknown_user.status_code == 401
     assert "Wrong email or password." in wrong_password.text
     assert "Wrong email or password." in unknown_user.text
@@ -55,8 +62,10 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, cast: Cast
     response = client.post("/login", data={"email": cast.owner.user.email, "password": PASSWORD})
     assert response.status_code == 403
     login(client, cast.owner.user.email)
-    forged = client.post("/w/alpha/settings", data={"name": "Forged", "language": "en",
-                                                    "timezone": "UTC", "csrf_token": "0" * 64})  # fmt: skip
+    forged = client.post(
+        "/w/alpha/settings",
+        data={"name": "Forged", "language": "en", "timezone": "UTC", "csrf_token": "0" * 64},
+    )
     assert forged.status_code == 403
     assert "Alpha Coffee" in client.get("/w/alpha/settings").text
 
@@ -75,11 +84,15 @@ def test_logout_ends_the_session_on_the_server(
 ) -> None:
     csrf = login(client, cast.owner.user.email)
     stolen_cookie = client.cookies.get(SESSION_COOKIE)
-    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    )
     client.cookies.set(SESSION_COOKIE, stolen_cookie or "")
     assert client.get("/api/v1/me").status_code == 401
-    assert session.scalars(select(UserSession).where(
-        UserSession.user_id == cast.owner.user.id)).all() == []  # fmt: skip
+    assert (
+        session.scalars(select(UserSession).where(UserSession.user_id == cast.owner.user.id)).all()
+        == []
+    )
 
 
 def test_pages_redirect_to_login_and_back(client: TestClient, cast: Cast) -> None:
@@ -87,9 +100,16 @@ def test_pages_redirect_to_login_and_back(client: TestClient, cast: Cast) -> Non
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/w/alpha/members"
     token = csrf_from(client.get("/login?next=/w/alpha/members").text)
-    after = client.post("/login", data={"email": cast.owner.user.email, "password": PASSWORD,
-                                        "next": "/w/alpha/members", "csrf_token": token},
-                        follow_redirects=False)  # fmt: skip
+    after = client.post(
+        "/login",
+        data={
+            "email": cast.owner.user.email,
+            "password": PASSWORD,
+            "next": "/w/alpha/members",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
     assert after.headers["location"] == "/w/alpha/members"
 
 
@@ -98,9 +118,16 @@ def test_login_never_redirects_to_another_site(client: TestClient, cast: Cast) -
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         client.cookies.clear()
         token = csrf_from(client.get("/login").text)
-        response = client.post("/login", data={"email": cast.owner.user.email, "password": PASSWORD,
-                                               "next": target, "csrf_token": token},
-                               follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={
+                "email": cast.owner.user.email,
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": token,
+            },
+            follow_redirects=False,
+        )
         assert response.headers["location"] == "/", target
 
 
@@ -110,23 +137,39 @@ def test_changing_the_password_logs_out_other_sessions(
     other = TestClient(client.app)
     login(other, cast.owner.user.email)
     csrf = login(client, cast.owner.user.email)
-    response = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "a brand new passphrase", "csrf_token": csrf,
-    }, follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert client.get("/api/v1/me").status_code == 200
     assert other.get("/api/v1/me").status_code == 401
-    assert _post_login(TestClient(client.app), cast.owner.user.email, "a brand new passphrase") == 303
+    assert (
+        _post_login(TestClient(client.app), cast.owner.user.email, "a brand new passphrase") == 303
+    )
 
 
 def test_a_wrong_current_password_or_a_short_new_one_is_explained(
     client: TestClient, cast: Cast
 ) -> None:
     csrf = login(client, cast.owner.user.email)
-    wrong = client.post("/account/password", data={
-        "current_password": "not it at all", "new_password": "long enough pass", "csrf_token": csrf})
-    short = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "short", "csrf_token": csrf})  # fmt: skip
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "not it at all",
+            "new_password": "long enough pass",
+            "csrf_token": csrf,
+        },
+    )
+    short = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "short", "csrf_token": csrf},
+    )
     assert wrong.status_code == 422 and "The current password is wrong." in wrong.text
     assert short.status_code == 422 and "at least 10 characters" in short.text
 
@@ -134,8 +177,9 @@ def test_a_wrong_current_password_or_a_short_new_one_is_explained(
 def test_api_token_is_shown_once_and_stored_only_as_a_hash(
     client: TestClient, cast: Cast, session: Session
 ) -> None:
-    created = client.post("/api/v1/tokens", json={"name": "site widget"},
-                          headers=cast.agent.headers)  # fmt: skip
+    created = client.post(
+        "/api/v1/tokens", json={"name": "site widget"}, headers=cast.agent.headers
+    )
     assert created.status_code == 201
     raw = created.json()["token"]
     assert raw.startswith("h2h_")
@@ -168,3 +212,26 @@ def test_tokens_page_shows_a_new_token_once(client: TestClient, cast: Cast) -> N
     page = client.post("/account/tokens", data={"name": "zapier", "csrf_token": csrf})
     assert page.status_code == 200 and 'data-testid="new-token"' in page.text
     assert 'data-testid="new-token"' not in client.get("/account").text
+
+
+def test_the_purge_job_removes_expired_sessions_and_old_attempts(
+    client: TestClient, cast: Cast, session: Session
+) -> None:
+    from datetime import timedelta
+
+    from h2h.accounts.models import LoginAttempt
+    from h2h.db import utcnow
+    from h2h.jobs import run_now
+
+    login(client, cast.owner.user.email)
+    _post_login(client, cast.agent.user.email, "wrong-password-1")
+    live = session.scalars(select(UserSession)).one()
+    live.expires_at = utcnow() - timedelta(seconds=1)
+    for attempt in session.scalars(select(LoginAttempt)):
+        attempt.created_at = utcnow() - timedelta(days=8)
+    session.commit()
+    assert run_now(client.app.state.sessions, "accounts.purge_expired") == 3
+    session.expire_all()
+    assert session.scalars(select(UserSession)).all() == []
+    assert session.scalars(select(LoginAttempt)).all() == []
+    assert client.get("/api/v1/me").status_code == 401

@@ -34,8 +34,14 @@ JSON_BODIES = {
     "TokenCreate": {"name": "stolen"},
     "WorkspaceCreate": {"name": "New"},
 }
-FORM_BODY = {"name": "Taken over", "role": "viewer", "email": "intruder@h2h.example",
-             "language": "en", "timezone": "UTC", "password": "y" * 12}  # fmt: skip
+FORM_BODY = {
+    "name": "Taken over",
+    "role": "viewer",
+    "email": "intruder@h2h.example",
+    "language": "en",
+    "timezone": "UTC",
+    "password": "y" * 12,
+}
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,13 @@ WORKSPACE_WRITES = [c for c in CALLS if "{ws}" in c.path and c.method in UNSAFE]
 def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     """Real record ids that belong to workspace B (or to its owner)."""
     outsider_owner = cast.outsider
-    _, invitation = accounts.invite(session, workspace_id=cast.b.id, actor=accounts.Actor(
-        user_id=outsider_owner.user.id, role=Role.OWNER), email="guest@h2h.example",
-        role=Role.AGENT)  # fmt: skip
+    _, invitation = accounts.invite(
+        session,
+        workspace_id=cast.b.id,
+        actor=accounts.Actor(user_id=outsider_owner.user.id, role=Role.OWNER),
+        email="guest@h2h.example",
+        role=Role.AGENT,
+    )
     token = session.scalars(
         select(ApiToken).where(ApiToken.user_id == outsider_owner.user.id)
     ).first()
@@ -100,8 +110,10 @@ def _fill(path: str, ws: str, ids: dict[str, str]) -> str:
     values = {"ws": ws, **ids}
     for name in _params(path):
         if name not in values:
-            pytest.fail(f"route {path} has parameter {{{name}}} unknown to the tenancy tests; "
-                        "add a record of workspace B for it in _foreign_ids")  # fmt: skip
+            pytest.fail(
+                f"route {path} has parameter {{{name}}} unknown to the tenancy tests; "
+                "add a record of workspace B for it in _foreign_ids"
+            )
         path = path.replace("{" + name + "}", values[name])
     return path
 
@@ -117,8 +129,9 @@ def _send(client: TestClient, call: Call, url: str, headers: dict[str, str], csr
             pytest.fail(f"add a valid example body for {call.body_model} to JSON_BODIES")
         response = client.request(call.method, url, headers=headers, json=json_body)
     elif call.method in UNSAFE:
-        response = client.request(call.method, url, data={**FORM_BODY, "csrf_token": csrf},
-                                  follow_redirects=False)  # fmt: skip
+        response = client.request(
+            call.method, url, data={**FORM_BODY, "csrf_token": csrf}, follow_redirects=False
+        )
     else:
         response = client.request(call.method, url, follow_redirects=False)
     return response.status_code
@@ -166,8 +179,12 @@ def test_a_member_of_a_gets_404_for_every_record_of_b(
 
 
 def _own_ids(cast: Cast) -> dict[str, str]:
-    return {"member_id": str(cast.owner.membership.id), "invitation_id": str(uuid.uuid4()),
-            "token_id": str(uuid.uuid4()), "token": "x"}  # fmt: skip
+    return {
+        "member_id": str(cast.owner.membership.id),
+        "invitation_id": str(uuid.uuid4()),
+        "token_id": str(uuid.uuid4()),
+        "token": "x",
+    }
 
 
 @pytest.mark.parametrize("role", ["viewer", "agent"])
@@ -189,8 +206,9 @@ def test_a_user_sees_only_workspaces_they_belong_to(client: TestClient, cast: Ca
     listed = client.get("/api/v1/workspaces", headers=cast.owner.headers).json()
     assert [w["slug"] for w in listed] == ["alpha"]
     assert client.get("/api/v1/workspaces/beta", headers=cast.owner.headers).status_code == 404
-    assert client.get("/api/v1/workspaces/nonexistent",
-                      headers=cast.owner.headers).status_code == 404  # fmt: skip
+    assert (
+        client.get("/api/v1/workspaces/nonexistent", headers=cast.owner.headers).status_code == 404
+    )
 
 
 def test_an_outsider_cannot_tell_a_foreign_workspace_from_a_missing_one(

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from h2h import i18n
 from tests.livesrv import (
     CHROMIUM_ARGS,
     MISSING_CHROMIUM,
@@ -27,7 +26,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
-CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +49,7 @@ def browser() -> Iterator[playwright.Browser]:
 @pytest.fixture
 def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
     context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
     try:
         yield context.new_page()
     finally:
@@ -91,17 +90,12 @@ def test_owner_logs_in_switches_language_and_sees_the_team(
     switch_language(page, "en")
     assert page.inner_text("[data-testid=dashboard-title]") == "Overview"
     assert "current" in (page.get_attribute("[data-testid=lang-en]", "class") or "")
-    assert not CYRILLIC.search(activity_dates(page))
+    assert re.search(r"\d{1,2}/\d{1,2}/\d{2}", activity_dates(page)), "US-style dates in English"
     shoot(page, "dashboard-en.png")
 
     switch_language(page, "ru")
-    # The catalog may still lack a string while it is being translated: expect whatever it has,
-    # and Russian wherever it has a translation. Dates come from Babel, so they are always Russian.
-    overview = i18n.translations("ru").gettext("Overview")
-    assert page.inner_text("[data-testid=dashboard-title]") == overview
-    if overview != "Overview":
-        assert CYRILLIC.search(overview)
-    assert CYRILLIC.search(activity_dates(page))
+    assert page.inner_text("[data-testid=dashboard-title]") == "Обзор"
+    assert re.search(r"\d{2}\.\d{2}\.\d{4}", activity_dates(page)), "Russian-style dates"
     shoot(page, "dashboard-ru.png")
 
     page.click("[data-testid=nav-members]")
@@ -121,31 +115,22 @@ def test_owner_logs_in_switches_language_and_sees_the_team(
     assert console_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="h2h.css: on a phone the top bar does not wrap (Log out is cut off) and the "
-    "invitations table on the team page is wider than the screen",
-)
-def test_pages_never_scroll_sideways_on_a_phone(base_url: str, page: playwright.Page) -> None:
+def test_pages_never_scroll_sideways(base_url: str, page: playwright.Page) -> None:
     log_in(page, base_url)
-    page.set_viewport_size(MOBILE)
     too_wide = {}
-    for path in ("/w/zerno/", "/w/zerno/members"):
-        page.goto(f"{base_url}{path}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > MOBILE["width"]:
-            too_wide[path] = width
+    for viewport in (DESKTOP, MOBILE):
+        page.set_viewport_size(viewport)
+        for path in ("/w/zerno/", "/w/zerno/members"):
+            page.goto(f"{base_url}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide[f"{path} at {viewport['width']} px"] = width
     assert too_wide == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="htmx does not swap 4xx responses by default, so a boosted form never shows "
-    "its error page; base.html's htmx-config needs responseHandling that swaps 4xx",
-)
 def test_a_wrong_password_shows_the_error(base_url: str, page: playwright.Page) -> None:
     page.goto(f"{base_url}/login")
     page.fill("input[name=email]", "anna@zerno.example")
     page.fill("input[name=password]", "not the password")
     page.click("[data-testid=login-submit]")
-    page.wait_for_selector("[data-testid=login-error]", timeout=3000)
+    page.wait_for_selector("[data-testid=login-error]", timeout=2000)

@@ -36,9 +36,13 @@ def update_me(body: schemas.UserUpdate, auth: Auth, session: SessionDep) -> obje
 @router.post("/me/password", status_code=204)
 def change_password(body: schemas.PasswordChange, auth: Auth, session: SessionDep) -> Response:
     """Change one's password; every other session is logged out."""
-    accounts.change_password(session, user=auth.user, current=body.current_password,
-                             new=body.new_password,
-                             keep_session_id=auth.login.id if auth.login else None)  # fmt: skip
+    accounts.change_password(
+        session,
+        user=auth.user,
+        current=body.current_password,
+        new=body.new_password,
+        keep_session_id=auth.login.id if auth.login else None,
+    )
     return Response(status_code=204)
 
 
@@ -78,9 +82,14 @@ def create_workspace(
 ) -> object:
     """Create a workspace; its creator becomes the owner."""
     return accounts.create_workspace(
-        session, name=body.name, slug=body.slug, owner=auth.user, language=body.language,
-        timezone=body.timezone, ip=client_ip(request),
-    )  # fmt: skip
+        session,
+        name=body.name,
+        slug=body.slug,
+        owner=auth.user,
+        language=body.language,
+        timezone=body.timezone,
+        ip=client_ip(request),
+    )
 
 
 @router.get("/workspaces/{ws}", response_model=schemas.WorkspaceWithRole)
@@ -95,9 +104,14 @@ def update_workspace(
     body: schemas.WorkspaceUpdate, ctx: AdminWorkspace, auth: Auth, session: SessionDep
 ) -> object:
     """Rename a workspace or change its language or time zone (owners and admins)."""
-    return accounts.update_workspace(session, workspace=ctx.workspace, actor=ctx.actor,
-                                     name=body.name, language=body.language,
-                                     timezone=body.timezone)  # fmt: skip
+    return accounts.update_workspace(
+        session,
+        workspace=ctx.workspace,
+        actor=ctx.actor,
+        name=body.name,
+        language=body.language,
+        timezone=body.timezone,
+    )
 
 
 @router.get("/workspaces/{ws}/members", response_model=list[schemas.MemberRead])
@@ -108,12 +122,20 @@ def list_members(ctx: WorkspaceDep, auth: Auth, session: SessionDep) -> object:
 
 @router.patch("/workspaces/{ws}/members/{member_id}", response_model=schemas.MemberRead)
 def update_member(
-    member_id: uuid.UUID, body: schemas.MemberUpdate, ctx: AdminWorkspace, auth: Auth,
+    member_id: uuid.UUID,
+    body: schemas.MemberUpdate,
+    ctx: AdminWorkspace,
+    auth: Auth,
     session: SessionDep,
-) -> object:  # fmt: skip
+) -> object:
     """Change a member's role (admins manage agents and viewers; owners manage everyone)."""
-    return accounts.change_role(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                                membership_id=member_id, role=body.role)  # fmt: skip
+    return accounts.change_role(
+        session,
+        workspace_id=ctx.workspace.id,
+        actor=ctx.actor,
+        membership_id=member_id,
+        role=body.role,
+    )
 
 
 @router.delete("/workspaces/{ws}/members/{member_id}", status_code=204)
@@ -121,8 +143,9 @@ def remove_member(
     member_id: uuid.UUID, ctx: WorkspaceDep, auth: Auth, session: SessionDep
 ) -> Response:
     """Remove a member (or leave, when it is oneself); the last owner cannot go."""
-    accounts.remove_member(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                           membership_id=member_id)  # fmt: skip
+    accounts.remove_member(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, membership_id=member_id
+    )
     return Response(status_code=204)
 
 
@@ -132,15 +155,20 @@ def list_invitations(ctx: AdminWorkspace, auth: Auth, session: SessionDep) -> ob
     return accounts.list_invitations(session, workspace_id=ctx.workspace.id)
 
 
-@router.post("/workspaces/{ws}/invitations", response_model=schemas.InvitationCreated,
-             status_code=201)  # fmt: skip
+@router.post(
+    "/workspaces/{ws}/invitations", response_model=schemas.InvitationCreated, status_code=201
+)
 def create_invitation(
-    body: schemas.InvitationCreate, ctx: AdminWorkspace, auth: Auth, session: SessionDep,
+    body: schemas.InvitationCreate,
+    ctx: AdminWorkspace,
+    auth: Auth,
+    session: SessionDep,
     request: Request,
-) -> object:  # fmt: skip
+) -> object:
     """Invite someone by email; the response holds the link to send them."""
-    raw, invitation = accounts.invite(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                                      email=body.email, role=body.role)  # fmt: skip
+    raw, invitation = accounts.invite(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, email=body.email, role=body.role
+    )
     data = schemas.InvitationRead.model_validate(invitation).model_dump()
     return schemas.InvitationCreated(**data, url=_invite_url(request, raw))
 
@@ -150,21 +178,26 @@ def revoke_invitation(
     invitation_id: uuid.UUID, ctx: AdminWorkspace, auth: Auth, session: SessionDep
 ) -> Response:
     """Withdraw an invitation; its link stops working."""
-    accounts.revoke_invitation(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                               invitation_id=invitation_id)  # fmt: skip
+    accounts.revoke_invitation(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, invitation_id=invitation_id
+    )
     return Response(status_code=204)
 
 
 @router.get("/workspaces/{ws}/audit", response_model=schemas.AuditPage)
 def list_audit(
-    ctx: AdminWorkspace, auth: Auth, session: SessionDep,
+    ctx: AdminWorkspace,
+    auth: Auth,
+    session: SessionDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> object:  # fmt: skip
+) -> object:
     """The audit log, newest first (owners and admins)."""
-    items, total = accounts.list_audit(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                                       page=page)  # fmt: skip
+    items, total = accounts.list_audit(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, page=page
+    )
     return schemas.AuditPage(
-        items=[schemas.AuditEventRead.model_validate(i) for i in items], total=total, page=page,
+        items=[schemas.AuditEventRead.model_validate(i) for i in items],
+        total=total,
+        page=page,
         page_size=accounts.AUDIT_PAGE_SIZE,
-    )  # fmt: skip
-
+    )

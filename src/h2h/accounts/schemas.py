@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from h2h.accounts.models import Role
 
@@ -17,6 +17,20 @@ class ORMModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class Input(BaseModel):
+    """A request body: unknown fields are refused, and so is NUL in any text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text columns: left through, it would be a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
 class UserRead(ORMModel):
     id: uuid.UUID
     email: str
@@ -24,14 +38,12 @@ class UserRead(ORMModel):
     language: str | None
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserUpdate(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     language: Language | None = None
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PasswordChange(Input):
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256)
 
@@ -49,16 +61,14 @@ class WorkspaceWithRole(WorkspaceRead):
     role: Role
 
 
-class WorkspaceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WorkspaceCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(None, max_length=48, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
     language: Language = "ru"
     timezone: str = Field("Europe/Moscow", max_length=64)
 
 
-class WorkspaceUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WorkspaceUpdate(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     language: Language | None = None
     timezone: str | None = Field(None, max_length=64)
@@ -71,13 +81,11 @@ class MemberRead(ORMModel):
     user: UserRead
 
 
-class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MemberUpdate(Input):
     role: Role
 
 
-class InvitationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InvitationCreate(Input):
     email: str = Field(max_length=320)
     role: Role = Role.AGENT
 
@@ -94,8 +102,7 @@ class InvitationCreated(InvitationRead):
     url: str = Field(description="The link to send; it is shown only once.")
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenCreate(Input):
     name: str = Field(min_length=1, max_length=100)
 
 

@@ -7,11 +7,11 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from h2h.accounts import security
@@ -86,12 +86,14 @@ def check_password(password: str) -> None:
         )
 
 
-def check_name(name: str, *, field: str = "name") -> str:
+def check_name(name: str, *, field: str = "name", max_length: int = 200) -> str:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput(N_("The name must not be empty."), field=field)
-    if len(name) > 200:
-        raise InvalidInput(N_("The name must be at most {n} characters long."), field=field, n=200)
+    if len(name) > max_length:
+        raise InvalidInput(
+            N_("The name must be at most {n} characters long."), field=field, n=max_length
+        )
     return name
 
 
@@ -109,13 +111,41 @@ def check_timezone(timezone: str) -> str:
 
 _TRANSLIT = str.maketrans(
     {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-        "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "й": "y",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ъ": "",
+        "ы": "y",
+        "ь": "",
+        "э": "e",
+        "ю": "yu",
         "я": "ya",
     }
-)  # fmt: skip
+)
 
 
 def slugify(text: str) -> str:
@@ -222,9 +252,7 @@ def change_password(
     check_password(new)
     user.password_hash = security.hash_password(new)
     session.execute(
-        delete(UserSession).where(
-            UserSession.user_id == user.id, UserSession.id != keep_session_id
-        )
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.id != keep_session_id)
     )
     session.flush()
 
@@ -311,7 +339,7 @@ def end_session(session: Session, *, raw: str) -> None:
 
 def create_api_token(session: Session, *, user: User, name: str) -> tuple[str, ApiToken]:
     """Issue a token; the raw value is returned once and only its hash is kept."""
-    name = check_name(name)[:100]
+    name = check_name(name, max_length=100)
     raw = security.new_token("h2h")
     token = ApiToken(
         user_id=user.id, name=name, prefix=raw[:10], token_hash=security.hash_token(raw)
@@ -355,13 +383,14 @@ def resolve_api_token(session: Session, *, raw: str) -> User | None:
 def purge_expired(session: Session, *, keep_attempts_days: int = 7) -> int:
     """Delete expired sessions and old login attempts; returns how many rows went."""
     now = utcnow()
-    gone = session.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount
-    gone += session.execute(
+    sessions = session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+    attempts = session.execute(
         delete(LoginAttempt).where(
             LoginAttempt.created_at < now - timedelta(days=keep_attempts_days)
         )
-    ).rowcount
-    return int(gone or 0)
+    )
+    # DML statements return a CursorResult, which carries the row count.
+    return sum(cast(CursorResult[Any], r).rowcount for r in (sessions, attempts))
 
 
 # --- workspaces and members --------------------------------------------------------------------
@@ -434,8 +463,15 @@ def create_workspace(
     session.add(membership)
     session.flush()
     actor = Actor(user_id=owner.id, role=Role.OWNER, ip=ip)
-    record(session, workspace_id=workspace.id, actor=actor, action="workspace.create",
-           entity_type="workspace", entity_id=workspace.id, details={"name": name})  # fmt: skip
+    record(
+        session,
+        workspace_id=workspace.id,
+        actor=actor,
+        action="workspace.create",
+        entity_type="workspace",
+        entity_id=workspace.id,
+        details={"name": name},
+    )
     return workspace
 
 
@@ -457,8 +493,15 @@ def update_workspace(
     if timezone is not None and timezone != workspace.timezone:
         changes["timezone"] = workspace.timezone = check_timezone(timezone)
     if changes:
-        record(session, workspace_id=workspace.id, actor=actor, action="workspace.update",
-               entity_type="workspace", entity_id=workspace.id, details=changes)  # fmt: skip
+        record(
+            session,
+            workspace_id=workspace.id,
+            actor=actor,
+            action="workspace.update",
+            entity_type="workspace",
+            entity_id=workspace.id,
+            details=changes,
+        )
     return workspace
 
 
@@ -474,11 +517,14 @@ def list_members(session: Session, *, workspace_id: uuid.UUID) -> list[Membershi
 
 
 def _count_owners(session: Session, workspace_id: uuid.UUID) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            Membership.workspace_id == workspace_id, Membership.role == Role.OWNER
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Membership.workspace_id == workspace_id, Membership.role == Role.OWNER
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _check_can_manage(actor: Actor, target_role: Role, new_role: Role | None = None) -> None:
@@ -494,14 +540,20 @@ def change_role(
 ) -> Membership:
     membership = get_in_workspace(session, Membership, workspace_id=workspace_id, id=membership_id)
     _check_can_manage(actor, membership.role, role)
-    if membership.role is Role.OWNER and role is not Role.OWNER:
-        if _count_owners(session, workspace_id) <= 1:
-            raise Conflict(N_("A workspace must keep at least one owner."))
+    demoting_owner = membership.role is Role.OWNER and role is not Role.OWNER
+    if demoting_owner and _count_owners(session, workspace_id) <= 1:
+        raise Conflict(N_("A workspace must keep at least one owner."))
     old = membership.role
     membership.role = role
-    record(session, workspace_id=workspace_id, actor=actor, action="member.role_change",
-           entity_type="membership", entity_id=membership.id,
-           details={"user": membership.user.email, "from": old.value, "to": role.value})  # fmt: skip
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="member.role_change",
+        entity_type="membership",
+        entity_id=membership.id,
+        details={"user": membership.user.email, "from": old.value, "to": role.value},
+    )
     return membership
 
 
@@ -513,9 +565,15 @@ def remove_member(
         _check_can_manage(actor, membership.role)
     if membership.role is Role.OWNER and _count_owners(session, workspace_id) <= 1:
         raise Conflict(N_("A workspace must keep at least one owner."))
-    record(session, workspace_id=workspace_id, actor=actor, action="member.remove",
-           entity_type="membership", entity_id=membership.id,
-           details={"user": membership.user.email, "role": membership.role.value})  # fmt: skip
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="member.remove",
+        entity_type="membership",
+        entity_id=membership.id,
+        details={"user": membership.user.email, "role": membership.role.value},
+    )
     session.delete(membership)
     session.flush()
 
@@ -535,9 +593,15 @@ def add_member(
     membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role)
     session.add(membership)
     session.flush()
-    record(session, workspace_id=workspace_id, actor=actor, action="member.add",
-           entity_type="membership", entity_id=membership.id,
-           details={"user": user.email, "role": role.value})  # fmt: skip
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="member.add",
+        entity_type="membership",
+        entity_id=membership.id,
+        details={"user": user.email, "role": role.value},
+    )
     return membership
 
 
@@ -568,9 +632,15 @@ def invite(
     )
     session.add(invitation)
     session.flush()
-    record(session, workspace_id=workspace_id, actor=actor, action="invitation.create",
-           entity_type="invitation", entity_id=invitation.id,
-           details={"email": email, "role": role.value})  # fmt: skip
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="invitation.create",
+        entity_type="invitation",
+        entity_id=invitation.id,
+        details={"email": email, "role": role.value},
+    )
     return raw, invitation
 
 
@@ -596,9 +666,15 @@ def revoke_invitation(
     _check_can_manage(actor, invitation.role)
     if invitation.revoked_at is None and invitation.accepted_at is None:
         invitation.revoked_at = utcnow()
-        record(session, workspace_id=workspace_id, actor=actor, action="invitation.revoke",
-               entity_type="invitation", entity_id=invitation.id,
-               details={"email": invitation.email})  # fmt: skip
+        record(
+            session,
+            workspace_id=workspace_id,
+            actor=actor,
+            action="invitation.revoke",
+            entity_type="invitation",
+            entity_id=invitation.id,
+            details={"email": invitation.email},
+        )
     return invitation
 
 
@@ -634,13 +710,20 @@ def accept_invitation(
     existing = get_membership(session, user=user, workspace=invitation.workspace)
     if existing is not None:
         raise Conflict(N_("{email} is already a member of this workspace."), email=user.email)
-    membership = Membership(workspace_id=invitation.workspace_id, user_id=user.id,
-                            role=invitation.role)  # fmt: skip
+    membership = Membership(
+        workspace_id=invitation.workspace_id, user_id=user.id, role=invitation.role
+    )
     session.add(membership)
     invitation.accepted_at = utcnow()
     session.flush()
     actor = Actor(user_id=user.id, role=invitation.role, ip=ip)
-    record(session, workspace_id=invitation.workspace_id, actor=actor,
-           action="invitation.accept", entity_type="membership", entity_id=membership.id,
-           details={"email": user.email, "role": invitation.role.value})  # fmt: skip
+    record(
+        session,
+        workspace_id=invitation.workspace_id,
+        actor=actor,
+        action="invitation.accept",
+        entity_type="membership",
+        entity_id=membership.id,
+        details={"email": user.email, "role": invitation.role.value},
+    )
     return user, membership

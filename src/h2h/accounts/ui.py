@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from h2h import i18n
 from h2h.accounts import service as accounts
-from h2h.accounts.models import ROLE_LABELS, Role
+from h2h.accounts.models import ROLE_LABELS, AuditEvent, Role
 from h2h.deps import (
     LANG_COOKIE,
+    LAST_WORKSPACE_COOKIE,
     SESSION_COOKIE,
     AdminWorkspace,
     Auth,
@@ -26,7 +27,7 @@ from h2h.deps import (
     language_for,
     optional_auth,
 )
-from h2h.errors import N_, Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from h2h.errors import N_, Conflict, H2HError, InvalidInput, TooManyAttempts, Unauthenticated
 from h2h.templating import NavItem, add_nav, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
@@ -46,19 +47,27 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _gettext(request: Request) -> i18n.gettext_module.NullTranslations:
-    return i18n.translations(language_for(request, getattr(request.state, "user", None)))
+def _explain(request: Request, exc: H2HError) -> str:
+    """The error's message in the language of the page that shows it."""
+    lang = language_for(request, getattr(request.state, "user", None))
+    return exc.translated(i18n.translations(lang).gettext)
 
 
 # --- login and language ---------------------------------------------------------------------
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(auth: MaybeAuth, session: SessionDep) -> Response:
+def home(request: Request, auth: MaybeAuth, session: SessionDep) -> Response:
     if auth is None:
         return redirect("/login")
     memberships = accounts.list_memberships_of(session, user=auth.user)
-    return redirect(f"/w/{memberships[0].workspace.slug}/" if memberships else "/workspaces/new")
+    if not memberships:
+        return redirect("/workspaces/new")
+    # The workspace used last on this browser, else the one joined first.
+    last = request.cookies.get(LAST_WORKSPACE_COOKIE)
+    if last not in {m.workspace.slug for m in memberships}:
+        last = min(memberships, key=lambda m: m.created_at).workspace.slug
+    return redirect(f"/w/{last}/")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -70,26 +79,42 @@ def login_page(request: Request, auth: MaybeAuth, next: str | None = None) -> Re
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
-    request: Request, session: SessionDep, settings: SettingsDep,
-    email: FormStr = "", password: FormStr = "", next: FormStr = "/",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: FormStr = "",
+    password: FormStr = "",
+    next: FormStr = "/",
+) -> Response:
     try:
         user = accounts.authenticate(
-            session, email=email, password=password, ip=client_ip(request),
+            session,
+            email=email,
+            password=password,
+            ip=client_ip(request),
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_lockout_minutes,
-        )  # fmt: skip
+        )
     except (Unauthenticated, TooManyAttempts) as exc:
         # Returned, not raised: the failed attempt must be committed to count for throttling.
-        context = {"next": _safe_next(next), "email": email[:320],
-                   "error": exc.translated(_gettext(request).gettext)}  # fmt: skip
+        context = {"next": _safe_next(next), "email": email[:320], "error": _explain(request, exc)}
         return render(request, "accounts/login.html", context, status_code=exc.status_code)
-    raw, _ = accounts.start_session(session, user=user, days=settings.session_days,
-                                    ip=client_ip(request),
-                                    user_agent=request.headers.get("user-agent"))  # fmt: skip
+    raw, _ = accounts.start_session(
+        session,
+        user=user,
+        days=settings.session_days,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
     response = redirect(_safe_next(next))
-    response.set_cookie(SESSION_COOKIE, raw, max_age=settings.session_days * 86400,
-                        httponly=True, samesite="lax", secure=settings.cookie_secure)  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
     return response
 
 
@@ -105,16 +130,21 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 @router.post("/language")
 def switch_language(
-    request: Request, auth: MaybeAuth, session: SessionDep, settings: SettingsDep,
-    lang: FormStr = "", next: FormStr = "/",
-) -> Response:  # fmt: skip
+    request: Request,
+    auth: MaybeAuth,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: FormStr = "",
+    next: FormStr = "/",
+) -> Response:
     if lang not in i18n.LANGUAGES:
         raise InvalidInput(N_("Unknown language."), field="lang")
     if auth is not None:
         accounts.update_profile(session, user=auth.user, language=lang)
     response = redirect(_safe_next(next))
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                        secure=settings.cookie_secure)  # fmt: skip
+    response.set_cookie(
+        LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=settings.cookie_secure
+    )
     return response
 
 
@@ -128,19 +158,32 @@ def new_workspace_page(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/workspaces/new", response_class=HTMLResponse)
 def create_workspace(
-    request: Request, user: CurrentUser, session: SessionDep,
-    name: FormStr = "", language: FormStr = "ru", timezone: FormStr = "Europe/Moscow",
-) -> Response:  # fmt: skip
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    name: FormStr = "",
+    language: FormStr = "ru",
+    timezone: FormStr = "Europe/Moscow",
+) -> Response:
     try:
         if language not in i18n.LANGUAGES:
             raise InvalidInput(N_("Unknown language."), field="language")
-        workspace = accounts.create_workspace(session, name=name, owner=user, language=language,
-                                              timezone=timezone, ip=client_ip(request))  # fmt: skip
+        workspace = accounts.create_workspace(
+            session,
+            name=name,
+            owner=user,
+            language=language,
+            timezone=timezone,
+            ip=client_ip(request),
+        )
     except (InvalidInput, Conflict) as exc:
         form = {"name": name, "language": language, "timezone": timezone}
-        return render(request, "accounts/workspace_new.html",
-                      {"form": form, "error": exc.translated(_gettext(request).gettext)},
-                      status_code=exc.status_code)  # fmt: skip
+        return render(
+            request,
+            "accounts/workspace_new.html",
+            {"form": form, "error": _explain(request, exc)},
+            status_code=exc.status_code,
+        )
     response = redirect(f"/w/{workspace.slug}/")
     flash(response, request, N_("Workspace “{name}” created."), name=workspace.name)
     return response
@@ -149,14 +192,21 @@ def create_workspace(
 @router.get("/w/{ws}/", response_class=HTMLResponse)
 def dashboard(request: Request, ctx: WorkspaceDep, session: SessionDep) -> Response:
     members = accounts.list_members(session, workspace_id=ctx.workspace.id)
-    recent = []
+    recent: list[AuditEvent] = []
     if ctx.role.at_least(Role.ADMIN):
         recent, _ = accounts.list_audit(session, workspace_id=ctx.workspace.id, actor=ctx.actor)
     invitations = accounts.list_invitations(session, workspace_id=ctx.workspace.id)
-    return render(request, "accounts/dashboard.html", {
-        "members": members, "recent": recent[:8], "invitations": invitations, "active": "dashboard",
-        "has_tokens": bool(accounts.list_api_tokens(session, user=ctx.membership.user)),
-    })  # fmt: skip
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {
+            "members": members,
+            "recent": recent[:8],
+            "invitations": invitations,
+            "active": "dashboard",
+            "has_tokens": bool(accounts.list_api_tokens(session, user=ctx.membership.user)),
+        },
+    )
 
 
 @router.get("/w/{ws}/settings", response_class=HTMLResponse)
@@ -166,19 +216,32 @@ def settings_page(request: Request, ctx: AdminWorkspace) -> Response:
 
 @router.post("/w/{ws}/settings", response_class=HTMLResponse)
 def update_settings(
-    request: Request, ctx: AdminWorkspace, session: SessionDep,
-    name: FormStr = "", language: FormStr = "", timezone: FormStr = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    ctx: AdminWorkspace,
+    session: SessionDep,
+    name: FormStr = "",
+    language: FormStr = "",
+    timezone: FormStr = "",
+) -> Response:
     try:
         if language not in i18n.LANGUAGES:
             raise InvalidInput(N_("Unknown language."), field="language")
-        accounts.update_workspace(session, workspace=ctx.workspace, actor=ctx.actor, name=name,
-                                  language=language, timezone=timezone)  # fmt: skip
+        accounts.update_workspace(
+            session,
+            workspace=ctx.workspace,
+            actor=ctx.actor,
+            name=name,
+            language=language,
+            timezone=timezone,
+        )
     except InvalidInput as exc:
         session.rollback()
-        return render(request, "accounts/settings.html",
-                      {"active": "settings", "error": exc.translated(_gettext(request).gettext)},
-                      status_code=exc.status_code)  # fmt: skip
+        return render(
+            request,
+            "accounts/settings.html",
+            {"active": "settings", "error": _explain(request, exc)},
+            status_code=exc.status_code,
+        )
     response = redirect(f"/w/{ctx.workspace.slug}/settings")
     flash(response, request, N_("Settings saved."))
     return response
@@ -187,18 +250,20 @@ def update_settings(
 # --- members and invitations -----------------------------------------------------------------
 
 
-def _members_page(request: Request, ctx: WorkspaceDep, session: SessionDep,
-                  **extra: object) -> Response:  # fmt: skip
+def _members_page(
+    request: Request, ctx: WorkspaceDep, session: SessionDep, **extra: object
+) -> Response:
     status = int(str(extra.pop("status_code", 200)))
     context = {
         "active": "members",
         "members": accounts.list_members(session, workspace_id=ctx.workspace.id),
         "invitations": accounts.list_invitations(session, workspace_id=ctx.workspace.id)
-        if ctx.role.at_least(Role.ADMIN) else [],
+        if ctx.role.at_least(Role.ADMIN)
+        else [],
         "roles": list(Role),
         "can_manage": ctx.role.at_least(Role.ADMIN),
         **extra,
-    }  # fmt: skip
+    }
     return render(request, "accounts/members.html", context, status_code=status)
 
 
@@ -209,19 +274,28 @@ def members_page(request: Request, ctx: WorkspaceDep, session: SessionDep) -> Re
 
 @router.post("/w/{ws}/invitations", response_class=HTMLResponse)
 def invite(
-    request: Request, ctx: AdminWorkspace, session: SessionDep,
-    email: FormStr = "", role: FormStr = "agent",
-) -> Response:  # fmt: skip
+    request: Request,
+    ctx: AdminWorkspace,
+    session: SessionDep,
+    email: FormStr = "",
+    role: FormStr = "agent",
+) -> Response:
     try:
         if role not in Role.__members__.values():
             raise InvalidInput(N_("Unknown role."), field="role")
-        raw, invitation = accounts.invite(session, workspace_id=ctx.workspace.id,
-                                          actor=ctx.actor, email=email, role=Role(role))  # fmt: skip
+        raw, invitation = accounts.invite(
+            session, workspace_id=ctx.workspace.id, actor=ctx.actor, email=email, role=Role(role)
+        )
     except (InvalidInput, Conflict) as exc:
         session.rollback()
-        return _members_page(request, ctx, session, error=exc.translated(_gettext(request).gettext),
-                             invite_form={"email": email, "role": role},
-                             status_code=exc.status_code)  # fmt: skip
+        return _members_page(
+            request,
+            ctx,
+            session,
+            error=_explain(request, exc),
+            invite_form={"email": email, "role": role},
+            status_code=exc.status_code,
+        )
     url = str(request.url_for("invitation_page", token=raw))
     return _members_page(request, ctx, session, new_invite={"email": invitation.email, "url": url})
 
@@ -230,8 +304,9 @@ def invite(
 def revoke_invitation(
     request: Request, invitation_id: uuid.UUID, ctx: AdminWorkspace, session: SessionDep
 ) -> Response:
-    accounts.revoke_invitation(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                               invitation_id=invitation_id)  # fmt: skip
+    accounts.revoke_invitation(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, invitation_id=invitation_id
+    )
     response = redirect(f"/w/{ctx.workspace.slug}/members")
     flash(response, request, N_("Invitation withdrawn."))
     return response
@@ -239,16 +314,30 @@ def revoke_invitation(
 
 @router.post("/w/{ws}/members/{member_id}/role")
 def change_role(
-    request: Request, member_id: uuid.UUID, ctx: AdminWorkspace, session: SessionDep,
+    request: Request,
+    member_id: uuid.UUID,
+    ctx: AdminWorkspace,
+    session: SessionDep,
     role: FormStr = "",
-) -> Response:  # fmt: skip
+) -> Response:
     if role not in Role.__members__.values():
         raise InvalidInput(N_("Unknown role."), field="role")
-    member = accounts.change_role(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                                  membership_id=member_id, role=Role(role))  # fmt: skip
+    member = accounts.change_role(
+        session,
+        workspace_id=ctx.workspace.id,
+        actor=ctx.actor,
+        membership_id=member_id,
+        role=Role(role),
+    )
     response = redirect(f"/w/{ctx.workspace.slug}/members")
-    flash(response, request, N_("{name} is now {role}."), name=member.user.name,
-          role=_gettext(request).gettext(ROLE_LABELS[Role(role)]))  # fmt: skip
+    flash(
+        response,
+        request,
+        N_("{name} is now {role}."),
+        name=member.user.name,
+        role=ROLE_LABELS[Role(role)],
+        translate=("role",),
+    )
     return response
 
 
@@ -256,8 +345,9 @@ def change_role(
 def remove_member(
     request: Request, member_id: uuid.UUID, ctx: WorkspaceDep, session: SessionDep
 ) -> Response:
-    accounts.remove_member(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                           membership_id=member_id)  # fmt: skip
+    accounts.remove_member(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, membership_id=member_id
+    )
     leaving = ctx.membership.id == member_id
     response = redirect("/" if leaving else f"/w/{ctx.workspace.slug}/members")
     flash(response, request, N_("You left the workspace.") if leaving else N_("Member removed."))
@@ -266,15 +356,20 @@ def remove_member(
 
 @router.get("/w/{ws}/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, ctx: AdminWorkspace, session: SessionDep,
+    request: Request,
+    ctx: AdminWorkspace,
+    session: SessionDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:  # fmt: skip
-    events, total = accounts.list_audit(session, workspace_id=ctx.workspace.id, actor=ctx.actor,
-                                        page=page)  # fmt: skip
+) -> Response:
+    events, total = accounts.list_audit(
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, page=page
+    )
     pages = max(1, -(-total // accounts.AUDIT_PAGE_SIZE))
-    return render(request, "accounts/audit.html",
-                  {"active": "audit", "events": events, "page": page, "pages": pages,
-                   "total": total})  # fmt: skip
+    return render(
+        request,
+        "accounts/audit.html",
+        {"active": "audit", "events": events, "page": page, "pages": pages, "total": total},
+    )
 
 
 # --- invitation links ------------------------------------------------------------------------
@@ -288,28 +383,49 @@ def invitation_page(request: Request, token: str, auth: MaybeAuth, session: Sess
 
 @router.post("/invite/{token}", response_class=HTMLResponse)
 def accept_invitation(
-    request: Request, token: str, auth: MaybeAuth, session: SessionDep, settings: SettingsDep,
-    name: FormStr = "", password: FormStr = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    token: str,
+    auth: MaybeAuth,
+    session: SessionDep,
+    settings: SettingsDep,
+    name: FormStr = "",
+    password: FormStr = "",
+) -> Response:
     invitation = accounts.get_open_invitation(session, raw=token)
     try:
         user, membership = accounts.accept_invitation(
-            session, raw=token, user=auth.user if auth else None, name=name, password=password,
+            session,
+            raw=token,
+            user=auth.user if auth else None,
+            name=name,
+            password=password,
             ip=client_ip(request),
-        )  # fmt: skip
+        )
     except (InvalidInput, Conflict) as exc:
         session.rollback()
-        return render(request, "accounts/invitation.html",
-                      {"invitation": invitation, "form": {"name": name},
-                       "error": exc.translated(_gettext(request).gettext)},
-                      status_code=exc.status_code)  # fmt: skip
+        return render(
+            request,
+            "accounts/invitation.html",
+            {"invitation": invitation, "form": {"name": name}, "error": _explain(request, exc)},
+            status_code=exc.status_code,
+        )
     response = redirect(f"/w/{membership.workspace.slug}/")
     if auth is None:
-        raw, _ = accounts.start_session(session, user=user, days=settings.session_days,
-                                        ip=client_ip(request),
-                                        user_agent=request.headers.get("user-agent"))  # fmt: skip
-        response.set_cookie(SESSION_COOKIE, raw, max_age=settings.session_days * 86400,
-                            httponly=True, samesite="lax", secure=settings.cookie_secure)  # fmt: skip
+        raw, _ = accounts.start_session(
+            session,
+            user=user,
+            days=settings.session_days,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+        response.set_cookie(
+            SESSION_COOKIE,
+            raw,
+            max_age=settings.session_days * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+        )
     flash(response, request, N_("Welcome to {workspace}!"), workspace=membership.workspace.name)
     return response
 
@@ -319,8 +435,12 @@ def accept_invitation(
 
 def _account_page(request: Request, auth: Auth, session: SessionDep, **extra: object) -> Response:
     status = int(str(extra.pop("status_code", 200)))
-    context = {"tokens": accounts.list_api_tokens(session, user=auth.user),
-               "memberships": accounts.list_memberships_of(session, user=auth.user), **extra}  # fmt: skip
+    context = {
+        "tokens": accounts.list_api_tokens(session, user=auth.user),
+        "password_min": accounts.PASSWORD_MIN_LENGTH,
+        "memberships": accounts.list_memberships_of(session, user=auth.user),
+        **extra,
+    }
     return render(request, "accounts/account.html", context, status_code=status)
 
 
@@ -331,17 +451,21 @@ def account_page(request: Request, auth: CurrentAuth, session: SessionDep) -> Re
 
 @router.post("/account/profile", response_class=HTMLResponse)
 def update_profile(
-    request: Request, auth: CurrentAuth, session: SessionDep, name: FormStr = "",
+    request: Request,
+    auth: CurrentAuth,
+    session: SessionDep,
+    name: FormStr = "",
     language: FormStr = "",
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         if language and language not in i18n.LANGUAGES:
             raise InvalidInput(N_("Unknown language."), field="language")
         accounts.update_profile(session, user=auth.user, name=name, language=language)
     except InvalidInput as exc:
         session.rollback()
-        return _account_page(request, auth, session, status_code=exc.status_code,
-                             error=exc.translated(_gettext(request).gettext))  # fmt: skip
+        return _account_page(
+            request, auth, session, status_code=exc.status_code, error=_explain(request, exc)
+        )
     response = redirect("/account")
     flash(response, request, N_("Profile saved."))
     return response
@@ -349,16 +473,28 @@ def update_profile(
 
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(
-    request: Request, auth: CurrentAuth, session: SessionDep,
-    current_password: FormStr = "", new_password: FormStr = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    auth: CurrentAuth,
+    session: SessionDep,
+    current_password: FormStr = "",
+    new_password: FormStr = "",
+) -> Response:
     try:
-        accounts.change_password(session, user=auth.user, current=current_password,
-                                 new=new_password,
-                                 keep_session_id=auth.login.id if auth.login else None)  # fmt: skip
+        accounts.change_password(
+            session,
+            user=auth.user,
+            current=current_password,
+            new=new_password,
+            keep_session_id=auth.login.id if auth.login else None,
+        )
     except InvalidInput as exc:
-        return _account_page(request, auth, session, status_code=exc.status_code,
-                             password_error=exc.translated(_gettext(request).gettext))  # fmt: skip
+        return _account_page(
+            request,
+            auth,
+            session,
+            status_code=exc.status_code,
+            password_error=_explain(request, exc),
+        )
     response = redirect("/account")
     flash(response, request, N_("Password changed. Other sessions were logged out."))
     return response
@@ -371,8 +507,9 @@ def create_token(
     try:
         raw, token = accounts.create_api_token(session, user=auth.user, name=name)
     except InvalidInput as exc:
-        return _account_page(request, auth, session, status_code=exc.status_code,
-                             token_error=exc.translated(_gettext(request).gettext))  # fmt: skip
+        return _account_page(
+            request, auth, session, status_code=exc.status_code, token_error=_explain(request, exc)
+        )
     return _account_page(request, auth, session, new_token=raw, new_token_name=token.name)
 
 

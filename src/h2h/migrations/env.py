@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from h2h.accounts import models as _accounts_models  # noqa: F401 - registers tables
 from h2h.db import Base, UTCDateTime, make_engine
@@ -35,14 +38,14 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Our UTCDateTime is a Python-side wrapper; in the schema it is a plain timezone-aware column.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def _run(connection):  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

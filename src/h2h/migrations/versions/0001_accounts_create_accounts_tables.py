@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001_accounts"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
