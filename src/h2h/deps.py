@@ -15,6 +15,7 @@ from h2h.accounts import security
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Membership, Role, User, UserSession, Workspace
 from h2h.config import Settings
+from h2h.db import transaction
 from h2h.errors import N_, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from h2h.jobs import Jobs
 
@@ -37,15 +38,8 @@ def get_jobs(request: Request) -> Jobs:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed if the handler returns, rolled back if it raises."""
-    session: Session = request.app.state.sessions()
-    try:
+    with transaction(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -36,6 +36,7 @@ from h2h.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from h2h.i18n import LANGUAGES
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 256
@@ -95,6 +96,19 @@ def check_name(name: str, *, field: str = "name", max_length: int = 200) -> str:
             N_("The name must be at most {n} characters long."), field=field, n=max_length
         )
     return name
+
+
+def check_language(language: str, *, field: str = "language") -> str:
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Unknown language."), field=field)
+    return language
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(N_("Unknown role."), field="role") from None
 
 
 def check_timezone(timezone: str) -> str:
@@ -230,7 +244,7 @@ def update_profile(
     if name is not None:
         user.name = check_name(name)
     if language is not None:
-        user.language = language or None
+        user.language = check_language(language) if language else None
     session.flush()
     return user
 
@@ -454,7 +468,7 @@ def create_workspace(
     workspace = Workspace(
         name=name,
         slug=slug or _unique_slug(session, slugify(name)),
-        language=language,
+        language=check_language(language),
         timezone=check_timezone(timezone),
     )
     session.add(workspace)
@@ -489,7 +503,7 @@ def update_workspace(
     if name is not None and check_name(name) != workspace.name:
         changes["name"] = workspace.name = check_name(name)
     if language is not None and language != workspace.language:
-        changes["language"] = workspace.language = language
+        changes["language"] = workspace.language = check_language(language)
     if timezone is not None and timezone != workspace.timezone:
         changes["timezone"] = workspace.timezone = check_timezone(timezone)
     if changes:

@@ -137,8 +137,7 @@ def switch_language(
     lang: FormStr = "",
     next: FormStr = "/",
 ) -> Response:
-    if lang not in i18n.LANGUAGES:
-        raise InvalidInput(N_("Unknown language."), field="lang")
+    lang = accounts.check_language(lang, field="lang")
     if auth is not None:
         accounts.update_profile(session, user=auth.user, language=lang)
     response = redirect(_safe_next(next))
@@ -166,8 +165,6 @@ def create_workspace(
     timezone: FormStr = "Europe/Moscow",
 ) -> Response:
     try:
-        if language not in i18n.LANGUAGES:
-            raise InvalidInput(N_("Unknown language."), field="language")
         workspace = accounts.create_workspace(
             session,
             name=name,
@@ -224,8 +221,6 @@ def update_settings(
     timezone: FormStr = "",
 ) -> Response:
     try:
-        if language not in i18n.LANGUAGES:
-            raise InvalidInput(N_("Unknown language."), field="language")
         accounts.update_workspace(
             session,
             workspace=ctx.workspace,
@@ -281,10 +276,12 @@ def invite(
     role: FormStr = "agent",
 ) -> Response:
     try:
-        if role not in Role.__members__.values():
-            raise InvalidInput(N_("Unknown role."), field="role")
         raw, invitation = accounts.invite(
-            session, workspace_id=ctx.workspace.id, actor=ctx.actor, email=email, role=Role(role)
+            session,
+            workspace_id=ctx.workspace.id,
+            actor=ctx.actor,
+            email=email,
+            role=accounts.parse_role(role),
         )
     except (InvalidInput, Conflict) as exc:
         session.rollback()
@@ -320,14 +317,12 @@ def change_role(
     session: SessionDep,
     role: FormStr = "",
 ) -> Response:
-    if role not in Role.__members__.values():
-        raise InvalidInput(N_("Unknown role."), field="role")
     member = accounts.change_role(
         session,
         workspace_id=ctx.workspace.id,
         actor=ctx.actor,
         membership_id=member_id,
-        role=Role(role),
+        role=accounts.parse_role(role),
     )
     response = redirect(f"/w/{ctx.workspace.slug}/members")
     flash(
@@ -335,7 +330,7 @@ def change_role(
         request,
         N_("{name} is now {role}."),
         name=member.user.name,
-        role=ROLE_LABELS[Role(role)],
+        role=ROLE_LABELS[member.role],
         translate=("role",),
     )
     return response
@@ -458,8 +453,6 @@ def update_profile(
     language: FormStr = "",
 ) -> Response:
     try:
-        if language and language not in i18n.LANGUAGES:
-            raise InvalidInput(N_("Unknown language."), field="language")
         accounts.update_profile(session, user=auth.user, name=name, language=language)
     except InvalidInput as exc:
         session.rollback()
