@@ -64,6 +64,9 @@ def main(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # Alembic narrates every plugin and step at INFO; the command prints its own summary.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @app.command()
