@@ -8,7 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from h2h.accounts import models as _accounts_models  # noqa: F401 - registers tables
+from h2h.channels import models as _channels_models  # noqa: F401
+from h2h.subjects import models as _subjects_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
+from h2h.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -52,6 +55,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

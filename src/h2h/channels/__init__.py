@@ -1,0 +1,1 @@
+"""Channels: where customers speak — connectors, messages and ingestion."""
