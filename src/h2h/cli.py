@@ -6,7 +6,8 @@ import getpass
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -191,6 +192,135 @@ def user_set_password(
         except H2HError as exc:
             raise _fail(exc) from exc
     console.print("Password changed.")
+
+
+@app.command()
+def ingest(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV, TSV, JSONL or XLSX file.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[
+        str, typer.Option(help="Channel name (created as a file channel if new).")
+    ] = "",
+    mapping: Annotated[str | None, typer.Option(help="Saved column mapping to use.")] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="field=column, e.g. --map text=Текст (repeatable)."),
+    ] = None,
+    save_mapping: Annotated[
+        str | None, typer.Option(help="Save the mapping used under this name.")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Zone of dates without one.")] = "UTC",
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format; default: detect.")
+    ] = None,
+) -> None:
+    """Import a file of mentions; rows already imported are skipped, bad rows reported."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from h2h.channels import importer
+    from h2h.channels import service as channels
+    from h2h.channels.connectors.base import ChannelKind
+    from h2h.channels.tasks import run_import
+
+    settings = _settings()
+    engine = engine_from_settings(settings)
+    factory = make_sessionmaker(engine)
+    try:
+        with transaction(factory) as session:
+            ws = accounts.get_workspace(session, slug=workspace)
+            columns = importer.peek_columns(file)
+            chosen = _mapping(session, ws.id, mapping, map_ or [], columns, timezone, date_format)
+            if save_mapping:
+                channels.save_mapping(
+                    session,
+                    workspace_id=ws.id,
+                    actor=accounts.SYSTEM,
+                    name=save_mapping,
+                    columns=chosen.columns,
+                    date_format=chosen.date_format,
+                    timezone=chosen.timezone,
+                )
+            target = channels.get_or_create_channel(
+                session,
+                workspace_id=ws.id,
+                actor=accounts.SYSTEM,
+                kind=ChannelKind.FILE,
+                name=channel or f"Import: {file.stem}"[:200],
+            )
+            workspace_id, channel_id = ws.id, target.id
+        console.print(f"Mapping: {chosen.columns}")
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task(file.name, total=None, stats="")
+
+            def report(read: int, imported: int, rejected: int) -> None:
+                progress.update(task, stats=f"{read} rows, {imported} new, {rejected} rejected")
+
+            run_id = run_import(
+                factory,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                path=file,
+                mapping=chosen,
+                on_progress=report,
+            )
+        with transaction(factory) as session:
+            run = channels.get_import(session, workspace_id=workspace_id, import_id=run_id)
+            rejections = channels.import_rejections(session, run=run)
+    except (H2HError, importer.ImportFileError) as exc:
+        err.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(
+        f"{run.status.value}: {run.rows_read} rows read, {run.imported} imported, "
+        f"{run.duplicates} already there, {run.rejected} rejected."
+    )
+    for rejection in rejections[:20]:
+        column = f", column {rejection.column}" if rejection.column else ""
+        console.print(f"  line {rejection.line}{column}: {rejection.reason}", markup=False)
+    if len(rejections) > 20:
+        console.print(f"  … and {len(rejections) - 20} more (see the import report in the UI)")
+    if run.error:
+        err.print(f"[red]Import failed:[/red] {run.error}")
+        raise typer.Exit(1)
+
+
+def _mapping(
+    session: Session,
+    workspace_id: Any,
+    name: str | None,
+    pairs: list[str],
+    columns: list[str],
+    timezone: str,
+    date_format: str | None,
+) -> Any:
+    from h2h.channels import importer
+    from h2h.channels import service as channels
+
+    if name:
+        saved = channels.get_mapping_by_name(session, workspace_id=workspace_id, name=name)
+        return importer.Mapping(dict(saved.columns), saved.date_format, saved.timezone)
+    chosen = importer.guess_mapping(columns) if not pairs else {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or field not in importer.FIELDS:
+            raise importer.ImportFileError(
+                f"--map {pair!r}: use field=column with a field among {', '.join(importer.FIELDS)}"
+            )
+        if column not in columns:
+            raise importer.ImportFileError(f"--map {pair!r}: the file has no column {column!r}")
+        chosen[field] = column
+    return importer.Mapping(chosen, date_format, timezone)
 
 
 @app.command()

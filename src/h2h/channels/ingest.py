@@ -1,0 +1,215 @@
+"""Store what channels read: idempotent, batched, with near-duplicates linked.
+
+The only writer of ``messages``. Everything that brings messages in — file imports,
+pollers, webhooks, the widget, the offline log — ends here, so every path gets the same
+guarantees: a delivery stored once per (workspace, channel, external_id), reposts linked
+to their original, and the post-ingest steps (subject matching now, NLP analysis later).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from h2h.channels import textproc
+from h2h.channels.connectors.base import RawMessage
+from h2h.channels.models import Message
+from h2h.db import new_id, utcnow
+
+MAX_TEXT = 100_000  # characters kept of one message; the raw payload keeps the rest
+NEAR_DUPLICATE_BITS = 3
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+
+# Steps run on every newly stored batch: (session, workspace_id, [(message_id, text)]).
+PostIngestStep = Callable[[Session, uuid.UUID, Sequence[tuple[uuid.UUID, str]]], None]
+POST_INGEST_STEPS: list[PostIngestStep] = []
+
+
+def after_ingest(step: PostIngestStep) -> PostIngestStep:
+    """Register a step every new message goes through (subject matching, NLP analysis)."""
+    if step not in POST_INGEST_STEPS:
+        POST_INGEST_STEPS.append(step)
+    return step
+
+
+@dataclass
+class IngestResult:
+    inserted: list[uuid.UUID] = field(default_factory=list)
+    duplicates: int = 0  # deliveries already stored (same external id)
+    near_duplicates: int = 0  # new messages linked to an earlier original
+
+    def add(self, other: IngestResult) -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.near_duplicates += other.near_duplicates
+
+
+def _row(
+    workspace_id: uuid.UUID, channel_id: uuid.UUID, item: RawMessage, import_id: uuid.UUID | None
+) -> dict[str, Any]:
+    text = item.text[:MAX_TEXT]
+    tokens = textproc.words(text)
+    signature = textproc.simhash(tokens)
+    b0, b1, b2, b3 = textproc.bands(signature)
+    return {
+        "workspace_id": workspace_id,
+        "id": new_id(),
+        "channel_id": channel_id,
+        "external_id": item.external_id[:300],
+        "thread_id": _cut(item.thread_id, 300),
+        "parent_id": _cut(item.parent_id, 300),
+        "direction": item.direction,
+        "author_handle": item.author.handle[:300],
+        "author_name": _cut(item.author.name, 300),
+        "author_url": _cut(item.author.url, 1000),
+        "author_followers": item.author.followers,
+        "text": text,
+        "search_text": textproc.search_text(tokens),
+        "language": item.language or textproc.guess_language(text),
+        "url": _cut(item.url, 2000),
+        "created_at": item.created_at,
+        "received_at": utcnow(),
+        "raw": dict(item.raw),
+        "text_hash": textproc.text_hash(tokens),
+        "simhash": signature,
+        "band0": b0,
+        "band1": b1,
+        "band2": b2,
+        "band3": b3,
+        "duplicate_of_id": None,
+        "import_id": import_id,
+    }
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return value[:length] if value else value
+
+
+def _already_stored(
+    session: Session, workspace_id: uuid.UUID, channel_id: uuid.UUID, external_ids: list[str]
+) -> set[str]:
+    query = select(Message.external_id).where(
+        Message.workspace_id == workspace_id,
+        Message.channel_id == channel_id,
+        Message.external_id.in_(external_ids),
+    )
+    return set(session.scalars(query))
+
+
+def _link_near_duplicates(
+    session: Session, workspace_id: uuid.UUID, rows: list[dict[str, Any]]
+) -> int:
+    """Point each copy or repost at the earliest original (stored or earlier in the batch)."""
+    hashes = {r["text_hash"] for r in rows if r["text_hash"] is not None}
+    band_values = [{r[f"band{i}"] for r in rows if r[f"band{i}"] is not None} for i in range(4)]
+    if not hashes:
+        return 0
+    conditions = [Message.text_hash.in_(hashes)]
+    conditions += [getattr(Message, f"band{i}").in_(v) for i, v in enumerate(band_values) if v]
+    candidates = session.execute(
+        select(
+            Message.id,
+            Message.text_hash,
+            Message.simhash,
+            Message.band0,
+            Message.band1,
+            Message.band2,
+            Message.band3,
+        )
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.duplicate_of_id.is_(None),
+            or_(*conditions),
+        )
+        .order_by(Message.created_at)
+    ).all()
+    by_hash: dict[int, uuid.UUID] = {}
+    by_band: dict[tuple[int, int], list[tuple[uuid.UUID, int]]] = {}
+
+    def remember(
+        msg_id: uuid.UUID, text_hash: int | None, signature: int | None, bands: Sequence[int | None]
+    ) -> None:
+        if text_hash is not None:
+            by_hash.setdefault(text_hash, msg_id)
+        if signature is not None:
+            for i, band in enumerate(bands):
+                by_band.setdefault((i, band or 0), []).append((msg_id, signature))
+
+    for c in candidates:
+        remember(c.id, c.text_hash, c.simhash, (c.band0, c.band1, c.band2, c.band3))
+    linked = 0
+    for row in sorted(rows, key=lambda r: r["created_at"]):
+        original = by_hash.get(row["text_hash"]) if row["text_hash"] is not None else None
+        if original is None and row["simhash"] is not None:
+            original = _nearest(by_band, row)
+        if original is not None:
+            row["duplicate_of_id"] = original
+            linked += 1
+        else:
+            remember(
+                row["id"], row["text_hash"], row["simhash"], [row[f"band{i}"] for i in range(4)]
+            )
+    return linked
+
+
+def _nearest(
+    by_band: dict[tuple[int, int], list[tuple[uuid.UUID, int]]], row: dict[str, Any]
+) -> uuid.UUID | None:
+    for i in range(4):
+        for msg_id, signature in by_band.get((i, row[f"band{i}"]), ()):
+            if textproc.hamming(signature, row["simhash"]) <= NEAR_DUPLICATE_BITS:
+                return msg_id
+    return None
+
+
+def _insert_statement(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(MESSAGES)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "channel_id", "external_id"])
+        .returning(MESSAGES.c.id, MESSAGES.c.text)
+    )
+
+
+def store(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    items: Iterable[RawMessage],
+    import_id: uuid.UUID | None = None,
+) -> IngestResult:
+    """Store one batch of items in the caller's transaction; returns what was new."""
+    result = IngestResult()
+    unique: dict[str, RawMessage] = {}
+    for item in items:
+        if item.external_id in unique:
+            result.duplicates += 1
+        unique[item.external_id] = item  # a later delivery of the same id wins within a batch
+    if not unique:
+        return result
+    stored = _already_stored(session, workspace_id, channel_id, list(unique))
+    result.duplicates += len(stored)
+    rows = [
+        _row(workspace_id, channel_id, item, import_id)
+        for external_id, item in unique.items()
+        if external_id not in stored
+    ]
+    if not rows:
+        return result
+    result.near_duplicates = _link_near_duplicates(session, workspace_id, rows)
+    # ON CONFLICT DO NOTHING covers a concurrent writer that stored the same id meanwhile.
+    inserted = session.execute(_insert_statement(session), rows).all()
+    result.duplicates += len(rows) - len(inserted)
+    result.inserted = [row.id for row in inserted]
+    new = [(row.id, row.text) for row in inserted]
+    for step in POST_INGEST_STEPS:
+        step(session, workspace_id, new)
+    return result

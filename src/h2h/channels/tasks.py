@@ -1,0 +1,184 @@
+"""Jobs of the channels domain: polling channels and importing files.
+
+These are unit-of-work boundaries: polling commits per channel, importing per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from h2h.channels import importer, ingest
+from h2h.channels import service as channels
+from h2h.channels.connectors.base import RawMessage
+from h2h.channels.models import ColumnMapping, ImportRejection, ImportRun, ImportStatus
+from h2h.db import get_in_workspace, transaction, utcnow
+from h2h.jobs import job
+
+log = logging.getLogger(__name__)
+
+
+@job("channels.poll_due")
+def poll_due(session: Session) -> int:
+    """Poll every channel that is due; each channel in a transaction of its own."""
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    due = channels.due_channels(session)
+    for workspace_id, channel_id in due:
+        poll_channel(factory, workspace_id=str(workspace_id), channel_id=str(channel_id))
+    return len(due)
+
+
+def poll_channel(factory: sessionmaker[Session], *, workspace_id: str, channel_id: str) -> None:
+    try:
+        with transaction(factory) as session:
+            channel = channels.get_channel(
+                session, workspace_id=uuid.UUID(workspace_id), channel_id=channel_id
+            )
+            outcome = channels.poll(session, channel=channel)
+            if outcome.error:
+                log.warning("channel %s: %s", channel_id, outcome.error)
+    except Exception:
+        # One broken channel must not stop the others; the next run tries again.
+        log.exception("polling channel %s failed", channel_id)
+
+
+def mapping_for(
+    session: Session, *, workspace_id: uuid.UUID, mapping_id: str | None, columns: list[str]
+) -> importer.Mapping:
+    if mapping_id:
+        saved = get_in_workspace(session, ColumnMapping, workspace_id=workspace_id, id=mapping_id)
+        return importer.Mapping(dict(saved.columns), saved.date_format, saved.timezone)
+    return importer.Mapping(importer.guess_mapping(columns))
+
+
+def run_import(
+    factory: sessionmaker[Session],
+    *,
+    workspace_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    path: Path,
+    mapping: importer.Mapping,
+    on_progress: importer.ProgressCallback | None = None,
+    import_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Import a file batch by batch; returns the ImportRun id (its counts are the report)."""
+    with transaction(factory) as session:
+        run = ImportRun(
+            workspace_id=workspace_id,
+            channel_id=channel_id,
+            filename=path.name,
+            file_sha256=importer.file_sha256(path),
+        )
+        if import_id is not None:
+            run.id = import_id
+        session.add(run)
+    counts = {"rows_read": 0, "imported": 0, "duplicates": 0, "rejected": 0}
+    try:
+        if "text" not in mapping.columns:
+            raise importer.ImportFileError("no column is mapped to the message text")
+        rows = importer.read_rows(path, importer.detect_format(path))
+        for batch in importer.batches(rows):
+            with transaction(factory) as session:
+                _import_batch(session, run, batch, mapping, counts)
+            if on_progress:
+                on_progress(counts["rows_read"], counts["imported"], counts["rejected"])
+        _finish(factory, run.id, workspace_id, ImportStatus.DONE, None)
+    except importer.ImportFileError as exc:
+        _finish(factory, run.id, workspace_id, ImportStatus.FAILED, str(exc))
+    except Exception as exc:
+        _finish(factory, run.id, workspace_id, ImportStatus.FAILED, f"internal error: {exc!r}")
+        raise
+    return run.id
+
+
+def _import_batch(
+    session: Session,
+    run: ImportRun,
+    batch: list[importer.Row],
+    mapping: importer.Mapping,
+    counts: dict[str, int],
+) -> None:
+    items: list[RawMessage] = []
+    rejections: list[importer.Rejection] = []
+    for row in batch:
+        result = importer.to_message(row, mapping)
+        if isinstance(result, importer.Rejection):
+            rejections.append(result)
+        else:
+            items.append(result)
+    stored = ingest.store(
+        session,
+        workspace_id=run.workspace_id,
+        channel_id=run.channel_id,
+        items=items,
+        import_id=run.id,
+    )
+    for rejection in rejections:
+        session.add(
+            ImportRejection(
+                workspace_id=run.workspace_id,
+                import_id=run.id,
+                line=rejection.line,
+                column=rejection.column,
+                reason=rejection.reason,
+                content=rejection.content,
+            )
+        )
+    counts["rows_read"] += len(batch)
+    counts["imported"] += len(stored.inserted)
+    counts["duplicates"] += stored.duplicates
+    counts["rejected"] += len(rejections)
+    session.execute(
+        update(ImportRun)
+        .where(ImportRun.workspace_id == run.workspace_id, ImportRun.id == run.id)
+        .values(**counts)
+    )
+
+
+def _finish(
+    factory: sessionmaker[Session],
+    run_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    status: ImportStatus,
+    error: str | None,
+) -> None:
+    with transaction(factory) as session:
+        values: dict[str, Any] = {"status": status, "error": error, "finished_at": utcnow()}
+        session.execute(
+            update(ImportRun)
+            .where(ImportRun.workspace_id == workspace_id, ImportRun.id == run_id)
+            .values(**values)
+        )
+
+
+@job("channels.import_file")
+def import_file(
+    session: Session,
+    *,
+    workspace_id: str,
+    channel_id: str,
+    path: str,
+    mapping_id: str | None = None,
+    import_id: str | None = None,
+) -> str:
+    """The upload path of the UI: import a stored file in the background."""
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    file_path = Path(path)
+    columns = importer.peek_columns(file_path)
+    mapping = mapping_for(
+        session, workspace_id=uuid.UUID(workspace_id), mapping_id=mapping_id, columns=columns
+    )
+    run_id = run_import(
+        factory,
+        workspace_id=uuid.UUID(workspace_id),
+        channel_id=uuid.UUID(channel_id),
+        path=file_path,
+        mapping=mapping,
+        import_id=uuid.UUID(import_id) if import_id else None,
+    )
+    return str(run_id)
