@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from h2h import __version__
+from h2h import __version__, registry
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role
 from h2h.config import Settings, get_settings
@@ -68,6 +68,7 @@ def main(
     if not verbose:
         # Alembic narrates every plugin and step at INFO; the command prints its own summary.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    registry.load()
 
 
 @app.command()

@@ -22,7 +22,7 @@ from h2h.deps import ANON_COOKIE, LAST_WORKSPACE_COOKIE, csrf_binding, language_
 
 FLASH_COOKIE = "h2h_flash"
 # Domains that ship templates; each keeps them in <domain>/templates/<domain>/.
-TEMPLATE_PACKAGES = ["h2h", "h2h.accounts"]
+TEMPLATE_PACKAGES = ["h2h", "h2h.accounts", "h2h.channels", "h2h.subjects"]
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,13 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from h2h import __version__, i18n
+from h2h import registry
 from h2h.accounts import api as accounts_api
-from h2h.accounts import tasks as _accounts_tasks  # noqa: F401 - registers the jobs
 from h2h.accounts import ui as accounts_ui
+from h2h.channels import api as channels_api
+from h2h.channels import ui as channels_ui
+from h2h.subjects import api as subjects_api
+from h2h.subjects import ui as subjects_ui
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
 from h2h.deps import LANG_COOKIE, SESSION_COOKIE, language_for
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         )
         jobs = Jobs(backend)
         jobs.every(timedelta(hours=1), "accounts.purge_expired")
+        jobs.every(timedelta(seconds=30), "channels.poll_due")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -85,8 +90,13 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
     app.state.engine = engine
     app.state.sessions = sessions
 
-    app.include_router(accounts_api.router, prefix=API_PREFIX)
-    app.include_router(accounts_ui.router)
+    registry.load()
+    for api in (accounts_api.router, channels_api.router, channels_api.public_router,
+                subjects_api.router):
+        app.include_router(api, prefix=API_PREFIX)
+    for ui in (accounts_ui.router, channels_ui.router, channels_ui.public_router,
+               subjects_ui.router):
+        app.include_router(ui)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("h2h") / "static")), name="static"
     )

@@ -143,6 +143,10 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start > len(sample) - 4:  # the sample ends inside a multi-byte character
             return "utf-8"
+        if not sample[: exc.start].decode("utf-8").isascii():
+            # Valid UTF-8 Cyrillic first, broken bytes later: a damaged UTF-8 file. Reading
+            # it all as cp1251 would turn every good row into mojibake; fail at the bad line.
+            return "utf-8"
     best = from_bytes(sample, cp_isolation=["cp1251", "koi8_r", "utf_16", "cp1252"]).best()
     return best.encoding if best else "cp1251"
 

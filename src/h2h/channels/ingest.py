@@ -23,7 +23,6 @@ from h2h.channels.models import Message
 from h2h.db import new_id, utcnow
 
 MAX_TEXT = 100_000  # characters kept of one message; the raw payload keeps the rest
-NEAR_DUPLICATE_BITS = 3
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 # Steps run on every newly stored batch: (session, workspace_id, [(message_id, text)]).
@@ -55,7 +54,7 @@ def _row(
 ) -> dict[str, Any]:
     text = item.text[:MAX_TEXT]
     tokens = textproc.words(text)
-    signature = textproc.simhash(tokens)
+    signature = textproc.minhash(tokens)
     b0, b1, b2, b3 = textproc.bands(signature)
     return {
         "workspace_id": workspace_id,
@@ -77,7 +76,8 @@ def _row(
         "received_at": utcnow(),
         "raw": dict(item.raw),
         "text_hash": textproc.text_hash(tokens),
-        "simhash": signature,
+        "minhash": textproc.encode_signature(signature),
+        "signature": signature,
         "band0": b0,
         "band1": b1,
         "band2": b2,
@@ -107,21 +107,15 @@ def _link_near_duplicates(
 ) -> int:
     """Point each copy or repost at the earliest original (stored or earlier in the batch)."""
     hashes = {r["text_hash"] for r in rows if r["text_hash"] is not None}
-    band_values = [{r[f"band{i}"] for r in rows if r[f"band{i}"] is not None} for i in range(4)]
     if not hashes:
         return 0
     conditions = [Message.text_hash.in_(hashes)]
-    conditions += [getattr(Message, f"band{i}").in_(v) for i, v in enumerate(band_values) if v]
+    for i in range(4):
+        values = {r[f"band{i}"] for r in rows if r[f"band{i}"] is not None}
+        if values:
+            conditions.append(getattr(Message, f"band{i}").in_(values))
     candidates = session.execute(
-        select(
-            Message.id,
-            Message.text_hash,
-            Message.simhash,
-            Message.band0,
-            Message.band1,
-            Message.band2,
-            Message.band3,
-        )
+        select(Message.id, Message.text_hash, Message.minhash, *BAND_COLUMNS)
         .where(
             Message.workspace_id == workspace_id,
             Message.duplicate_of_id.is_(None),
@@ -129,43 +123,62 @@ def _link_near_duplicates(
         )
         .order_by(Message.created_at)
     ).all()
-    by_hash: dict[int, uuid.UUID] = {}
-    by_band: dict[tuple[int, int], list[tuple[uuid.UUID, int]]] = {}
-
-    def remember(
-        msg_id: uuid.UUID, text_hash: int | None, signature: int | None, bands: Sequence[int | None]
-    ) -> None:
-        if text_hash is not None:
-            by_hash.setdefault(text_hash, msg_id)
-        if signature is not None:
-            for i, band in enumerate(bands):
-                by_band.setdefault((i, band or 0), []).append((msg_id, signature))
-
+    index = _Originals()
     for c in candidates:
-        remember(c.id, c.text_hash, c.simhash, (c.band0, c.band1, c.band2, c.band3))
+        index.add(
+            c.id,
+            c.text_hash,
+            textproc.decode_signature(c.minhash),
+            (c.band0, c.band1, c.band2, c.band3),
+        )
     linked = 0
     for row in sorted(rows, key=lambda r: r["created_at"]):
-        original = by_hash.get(row["text_hash"]) if row["text_hash"] is not None else None
-        if original is None and row["simhash"] is not None:
-            original = _nearest(by_band, row)
+        bands = tuple(row[f"band{i}"] for i in range(4))
+        original = index.find(row["text_hash"], row["signature"], bands)
         if original is not None:
             row["duplicate_of_id"] = original
             linked += 1
         else:
-            remember(
-                row["id"], row["text_hash"], row["simhash"], [row[f"band{i}"] for i in range(4)]
-            )
+            index.add(row["id"], row["text_hash"], row["signature"], bands)
     return linked
 
 
-def _nearest(
-    by_band: dict[tuple[int, int], list[tuple[uuid.UUID, int]]], row: dict[str, Any]
-) -> uuid.UUID | None:
-    for i in range(4):
-        for msg_id, signature in by_band.get((i, row[f"band{i}"]), ()):
-            if textproc.hamming(signature, row["simhash"]) <= NEAR_DUPLICATE_BITS:
-                return msg_id
-    return None
+BAND_COLUMNS = (Message.band0, Message.band1, Message.band2, Message.band3)
+
+
+class _Originals:
+    """Originals seen so far, findable by exact text hash or by a shared MinHash band."""
+
+    def __init__(self) -> None:
+        self.by_hash: dict[int, uuid.UUID] = {}
+        self.by_band: dict[tuple[int, int], list[tuple[uuid.UUID, list[int]]]] = {}
+
+    def add(
+        self,
+        message_id: uuid.UUID,
+        text_hash: int | None,
+        signature: list[int] | None,
+        bands: Sequence[int | None],
+    ) -> None:
+        if text_hash is not None:
+            self.by_hash.setdefault(text_hash, message_id)
+        if signature is not None:
+            for i, band in enumerate(bands):
+                if band is not None:
+                    self.by_band.setdefault((i, band), []).append((message_id, signature))
+
+    def find(
+        self, text_hash: int | None, signature: list[int] | None, bands: Sequence[int | None]
+    ) -> uuid.UUID | None:
+        if text_hash is not None and text_hash in self.by_hash:
+            return self.by_hash[text_hash]
+        if signature is None:
+            return None
+        for i, band in enumerate(bands):
+            for message_id, other in self.by_band.get((i, band or 0), ()):
+                if textproc.similarity(signature, other) >= textproc.NEAR_DUPLICATE_JACCARD:
+                    return message_id
+        return None
 
 
 def _insert_statement(session: Session) -> Any:
@@ -206,6 +219,8 @@ def store(
         return result
     result.near_duplicates = _link_near_duplicates(session, workspace_id, rows)
     # ON CONFLICT DO NOTHING covers a concurrent writer that stored the same id meanwhile.
+    for row in rows:
+        del row["signature"]  # kept in memory for matching; stored encoded as "minhash"
     inserted = session.execute(_insert_statement(session), rows).all()
     result.duplicates += len(rows) - len(inserted)
     result.inserted = [row.id for row in inserted]

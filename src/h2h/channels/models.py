@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -114,14 +115,14 @@ class Message(TenantMixin, Base):
     created_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Near-duplicate detection: a hash of the normalised text (exact copies) and a 64-bit
-    # SimHash split into four 16-bit bands (two texts within 3 bits share at least one band).
+    # Near-duplicate detection: a hash of the normalised text (exact copies) and a MinHash
+    # signature whose four band keys find candidates through an index (see textproc).
     text_hash: Mapped[int | None] = mapped_column(BigInteger)
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
-    band0: Mapped[int | None] = mapped_column(Integer)
-    band1: Mapped[int | None] = mapped_column(Integer)
-    band2: Mapped[int | None] = mapped_column(Integer)
-    band3: Mapped[int | None] = mapped_column(Integer)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    band0: Mapped[int | None] = mapped_column(BigInteger)
+    band1: Mapped[int | None] = mapped_column(BigInteger)
+    band2: Mapped[int | None] = mapped_column(BigInteger)
+    band3: Mapped[int | None] = mapped_column(BigInteger)
     duplicate_of_id: Mapped[uuid.UUID | None]
     import_id: Mapped[uuid.UUID | None]
 

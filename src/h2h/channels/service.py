@@ -102,8 +102,11 @@ def create_channel(
     return channel
 
 
+POLLED_KINDS = frozenset({ChannelKind.RSS, ChannelKind.EMAIL, ChannelKind.TELEGRAM, ChannelKind.VK})
+
+
 def _pollable(kind: ChannelKind) -> bool:
-    return kind in (ChannelKind.RSS, ChannelKind.EMAIL, ChannelKind.TELEGRAM, ChannelKind.VK)
+    return kind in POLLED_KINDS
 
 
 def _check_settings(kind: ChannelKind, config: dict[str, Any], secrets: dict[str, str]) -> None:
@@ -500,6 +503,20 @@ def list_mappings(session: Session, *, workspace_id: uuid.UUID) -> list[ColumnMa
             .order_by(ColumnMapping.name)
         )
     )
+
+
+def start_import(
+    session: Session, *, workspace_id: uuid.UUID, channel_id: uuid.UUID, filename: str, sha256: str
+) -> ImportRun:
+    run = ImportRun(
+        workspace_id=workspace_id,
+        channel_id=channel_id,
+        filename=filename[:500],
+        file_sha256=sha256,
+    )
+    session.add(run)
+    session.flush()
+    return run
 
 
 def get_import(session: Session, *, workspace_id: uuid.UUID, import_id: Any) -> ImportRun:

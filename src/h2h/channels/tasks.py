@@ -68,15 +68,16 @@ def run_import(
 ) -> uuid.UUID:
     """Import a file batch by batch; returns the ImportRun id (its counts are the report)."""
     with transaction(factory) as session:
-        run = ImportRun(
-            workspace_id=workspace_id,
-            channel_id=channel_id,
-            filename=path.name,
-            file_sha256=importer.file_sha256(path),
-        )
-        if import_id is not None:
-            run.id = import_id
-        session.add(run)
+        if import_id is None:
+            run = channels.start_import(
+                session,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                filename=path.name,
+                sha256=importer.file_sha256(path),
+            )
+        else:  # created by the request that received the upload, so it could answer at once
+            run = channels.get_import(session, workspace_id=workspace_id, import_id=import_id)
     counts = {"rows_read": 0, "imported": 0, "duplicates": 0, "rejected": 0}
     try:
         if "text" not in mapping.columns:

@@ -1,0 +1,25 @@
+"""Import every module that registers something at import time.
+
+Jobs (``@job``), post-ingest steps (``@after_ingest``), connectors (``register``) and
+navigation entries register themselves when their module is imported. Every entry point —
+the web app, the CLI, a worker — calls ``load()`` so that all of them see the same set.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "h2h.accounts.tasks",
+    "h2h.channels.tasks",
+    "h2h.subjects.service",  # subject matching after ingest
+    "h2h.channels.connectors.email",
+    "h2h.channels.connectors.rss",
+    "h2h.channels.connectors.telegram",
+    "h2h.channels.connectors.vk",
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(name)

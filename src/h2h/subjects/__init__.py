@@ -1,0 +1,1 @@
+"""Subjects: brands, persons, products and competitors a workspace listens for."""
