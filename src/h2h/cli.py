@@ -67,7 +67,8 @@ def main(
     )
     if not verbose:
         # Alembic narrates every plugin and step at INFO; the command prints its own summary.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for noisy in ("alembic", "pymorphy3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     registry.load()
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from h2h import demo_listening
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -84,4 +85,5 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
         email="emily@carter-dental.example",
         role=Role.OWNER,
     )
+    demo_listening.load(session, zerno_id=zerno.id, dental_id=dental.id, owner=owner)
     return True

@@ -25,8 +25,15 @@ class H2HError(Exception):
         self.params = params
 
     def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in the reader's language; parameters that are errors are translated too."""
         text = gettext(self.message)
-        return text.format(**self.params) if self.params else text
+        if not self.params:
+            return text
+        params = {
+            key: value.translated(gettext) if isinstance(value, H2HError) else value
+            for key, value in self.params.items()
+        }
+        return text.format(**params)
 
 
 class InvalidInput(H2HError):

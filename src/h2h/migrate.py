@@ -11,7 +11,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-
 # Full-text search lives in database-specific objects the models do not describe: an FTS5
 # table with its shadow tables on SQLite, an expression GIN index on PostgreSQL.
 UNMODELLED_PREFIXES = ("messages_fts", "ix_messages_search")

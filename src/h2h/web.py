@@ -16,20 +16,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from h2h import __version__, i18n
-from h2h import registry
+from h2h import __version__, i18n, registry
 from h2h.accounts import api as accounts_api
 from h2h.accounts import ui as accounts_ui
 from h2h.channels import api as channels_api
 from h2h.channels import ui as channels_ui
-from h2h.subjects import api as subjects_api
-from h2h.subjects import ui as subjects_ui
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
 from h2h.deps import LANG_COOKIE, SESSION_COOKIE, language_for
 from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
+from h2h.subjects import api as subjects_api
+from h2h.subjects import ui as subjects_ui
 from h2h.templating import redirect, render
 
 log = logging.getLogger(__name__)
@@ -91,11 +90,19 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
     app.state.sessions = sessions
 
     registry.load()
-    for api in (accounts_api.router, channels_api.router, channels_api.public_router,
-                subjects_api.router):
+    for api in (
+        accounts_api.router,
+        channels_api.router,
+        channels_api.public_router,
+        subjects_api.router,
+    ):
         app.include_router(api, prefix=API_PREFIX)
-    for ui in (accounts_ui.router, channels_ui.router, channels_ui.public_router,
-               subjects_ui.router):
+    for ui in (
+        accounts_ui.router,
+        channels_ui.router,
+        channels_ui.public_router,
+        subjects_ui.router,
+    ):
         app.include_router(ui)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("h2h") / "static")), name="static"
@@ -117,8 +124,11 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
+        # A page that sets its own policy (the embeddable widget) decides about framing too.
+        own_policy = "content-security-policy" in response.headers
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (own_policy and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         return _full_load_if_shell_changed(request, response)
 
     return app

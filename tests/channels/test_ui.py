@@ -119,11 +119,16 @@ def test_an_admin_adds_channels_of_several_kinds_through_the_form(
 
 def test_a_missing_setting_re_renders_the_form_naming_it(client: TestClient, cast: Cast) -> None:
     csrf = login(client, cast.owner.user.email)
-    form = {"kind": "email", "name": "Mail", "email.imap_host": "imap.example.com"}
+    form = {
+        "kind": "email",
+        "name": "Mail",
+        "email.imap_host": "imap.example.com",
+        "email.password": "hunter2",
+    }
     response = client.post("/w/alpha/channels", data={**form, "csrf_token": csrf})
     assert response.status_code == 422
     assert "Fill in “SMTP server”." in response.text
-    assert 'value="imap.example.com"' in response.text
+    assert 'value="imap.example.com"' in response.text and "hunter2" not in response.text
     assert '<option value="email" selected>' in response.text
 
 
@@ -297,6 +302,7 @@ def test_filters_narrow_the_stream_and_stay_in_the_links(
         headers={"HX-Request": "true", "HX-Target": "stream-results"},
     )
     assert "<html" not in fragment.text and _texts(fragment.text) == ["Латте был холодный"]
+    assert fragment.headers["HX-Push-Url"] == "/w/alpha/mentions?language=ru"
 
 
 def test_the_stream_pages_through_many_messages(
@@ -433,6 +439,20 @@ def test_a_csv_upload_goes_through_the_column_step_to_a_finished_import(
     assert re.search(r'data-testid="rows-duplicates">2<', again.text)
 
 
+def test_the_import_page_refreshes_itself_while_the_import_runs(
+    client: TestClient, cast: Cast, session: Session
+) -> None:
+    files = _channel(session, cast, ChannelKind.FILE, "Old reviews")
+    run = channels.start_import(
+        session, workspace_id=cast.a.id, channel_id=files.id, filename="big.csv", sha256="0" * 64
+    )
+    session.commit()
+    login(client, cast.viewer.user.email)
+    page = client.get(f"/w/alpha/imports/{run.id}").text
+    assert f'hx-get="/w/alpha/imports/{run.id}/progress" hx-trigger="every 1s"' in page
+    assert 'data-status="running"' in page
+
+
 def test_an_upload_with_recognised_columns_imports_at_once(
     client: TestClient, cast: Cast, session: Session
 ) -> None:
@@ -463,7 +483,8 @@ def test_the_widget_stores_a_message_and_may_be_framed_anywhere(
 ) -> None:
     widget = _channel(session, cast, ChannelKind.WIDGET, "Site form")
     url = f"/widget/{widget.config['public_key']}"
-    page = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"})
+    client.headers["Accept-Language"] = "en-US,en;q=0.9"
+    page = client.get(url)
     assert page.status_code == 200
     assert "frame-ancestors *" in page.headers["content-security-policy"]
     assert "set-cookie" not in page.headers  # nothing to keep: it works in third-party frames

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
 from h2h.channels import models as _channels  # noqa: F401 - registers tables
-from h2h.subjects import models as _subjects  # noqa: F401
 from h2h.db import Base, TenantMixin, make_engine, new_id, utcnow
 from h2h.migrate import downgrade, head_revision, include_object, upgrade
+from h2h.subjects import models as _subjects  # noqa: F401
 from tests.conftest import make_user
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from h2h.subjects import matcher as matcher_module
 from h2h.subjects.matcher import (
     Matcher,
     SubjectQueryError,
@@ -17,7 +18,6 @@ from h2h.subjects.matcher import (
     required_terms,
 )
 from h2h.subjects.query import (
-    MIN_PREFIX,
     And,
     Node,
     Not,
@@ -29,7 +29,7 @@ from h2h.subjects.query import (
     parse,
     unparse,
 )
-from h2h.subjects.text import HEAD_LENGTH, analyze, english_forms, normalize
+from h2h.subjects.text import analyze, english_forms, normalize
 
 
 def matches(query: str, text: str) -> bool:
@@ -207,10 +207,6 @@ def test_a_prefix_also_matches_lemmas() -> None:
     assert matches("челов*", "много людей")
 
 
-def test_a_prefix_is_never_shorter_than_the_letters_the_index_looks_up() -> None:
-    assert MIN_PREFIX >= HEAD_LENGTH
-
-
 def test_a_prefix_matches_inside_a_hyphenated_word() -> None:
     assert matches("магаз*", "интернет-магазины")
     assert matches("интернет-маг*", "интернет-магазины")
@@ -277,6 +273,12 @@ def test_a_pure_negation_tree_is_refused_even_when_given_parsed() -> None:
         Matcher.compile([(1, Not(Word("спам")))])
 
 
+def test_a_hand_built_tree_meets_the_same_rules_as_a_typed_query() -> None:
+    with pytest.raises(SubjectQueryError, match="at least 2 letters"):
+        Matcher.compile([(1, Prefix("д"))])
+    assert Matcher.compile([(1, Prefix("до"))]).match("дом") == {1}
+
+
 # The index
 
 
@@ -295,6 +297,16 @@ def test_only_subjects_whose_required_terms_occur_are_evaluated() -> None:
     assert matcher.candidates(analyze("сбербанк без доставки")) == {0}
     assert matcher.candidates(analyze("тинькофф")) == {2}
     assert matcher.candidates(analyze("ничего")) == set()
+
+
+def test_a_full_word_cache_starts_afresh_without_changing_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(matcher_module, "WORD_CACHE_SIZE", 3)
+    matcher = Matcher.compile([(1, "сбербанк"), (2, "дост*")])
+    texts = ["сбербанк и доставка", "ничего нового тут нет", "доставщик сбербанка"]
+    for _ in range(3):
+        assert [matcher.match(text) for text in texts] == [{1, 2}, set(), {1, 2}]
 
 
 # The index and the compiled closures agree with the plain interpreter

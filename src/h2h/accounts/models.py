@@ -53,6 +53,12 @@ AUDIT_ACTIONS = {
     "invitation.create": N_("invited someone"),
     "invitation.revoke": N_("withdrew an invitation"),
     "invitation.accept": N_("accepted an invitation"),
+    "channel.create": N_("added a channel"),
+    "channel.pause": N_("paused a channel"),
+    "channel.resume": N_("resumed a channel"),
+    "subject.create": N_("added a subject"),
+    "subject.update": N_("changed a subject"),
+    "subject.delete": N_("deleted a subject"),
 }
 
 

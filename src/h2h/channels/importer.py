@@ -82,6 +82,7 @@ BATCH_SIZE = 1000
 MAX_FIELD = 1_000_000  # csv field limit: 1 MB texts are rare but real (long reviews, emails)
 _EPOCH = re.compile(r"^\d{10}(\d{3})?(\.\d+)?$")
 _DOTTED_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 class ImportFileError(ValueError):
@@ -277,6 +278,8 @@ def parse_datetime(value: Any, mapping: Mapping) -> datetime:
             raise ValueError("empty date")
         if mapping.date_format:
             parsed = datetime.strptime(text, mapping.date_format)  # noqa: DTZ007 - zone below
+        elif _ISO.match(text):
+            parsed = datetime.fromisoformat(text)  # the common case, a hundred times faster
         else:
             # 03.04.2026 is the 3rd of April in Russian exports; ISO dates stay year-first.
             parsed = date_parser.parse(text, dayfirst=bool(_DOTTED_DATE.match(text)))

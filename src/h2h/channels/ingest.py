@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,8 @@ from h2h.channels.connectors.base import RawMessage
 from h2h.channels.models import Message
 from h2h.db import new_id, utcnow
 
-MAX_TEXT = 100_000  # characters kept of one message; the raw payload keeps the rest
+MAX_TEXT = 100_000
+REPOST_WINDOW = timedelta(days=30)  # characters kept of one message; the raw payload keeps the rest
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 # Steps run on every newly stored batch: (session, workspace_id, [(message_id, text)]).
@@ -109,20 +111,31 @@ def _link_near_duplicates(
     hashes = {r["text_hash"] for r in rows if r["text_hash"] is not None}
     if not hashes:
         return 0
-    conditions = [Message.text_hash.in_(hashes)]
-    for i in range(4):
-        values = {r[f"band{i}"] for r in rows if r[f"band{i}"] is not None}
-        if values:
-            conditions.append(getattr(Message, f"band{i}").in_(values))
-    candidates = session.execute(
-        select(Message.id, Message.text_hash, Message.minhash, *BAND_COLUMNS)
-        .where(
-            Message.workspace_id == workspace_id,
-            Message.duplicate_of_id.is_(None),
-            or_(*conditions),
-        )
-        .order_by(Message.created_at)
-    ).all()
+    # One query per fingerprint column, so each one uses its own (workspace_id, column) index;
+    # a single OR across them lets SQLite fall back to scanning the whole workspace.
+    lookups: list[tuple[Any, set[int]]] = [(Message.text_hash, hashes)]
+    for i, column in enumerate(BAND_COLUMNS):
+        lookups.append((column, {r[f"band{i}"] for r in rows if r[f"band{i}"] is not None}))
+    # Reposts follow their original within days; bounding the window keeps the lookup
+    # proportional to recent traffic, not to the whole history of the workspace.
+    times = [r["created_at"] for r in rows]
+    window = (min(times) - REPOST_WINDOW, max(times) + REPOST_WINDOW)
+    found: dict[uuid.UUID, Any] = {}
+    for column, values in lookups:
+        if not values:
+            continue
+        for candidate in session.execute(
+            select(
+                Message.id, Message.created_at, Message.text_hash, Message.minhash, *BAND_COLUMNS
+            ).where(
+                Message.workspace_id == workspace_id,
+                column.in_(values),
+                Message.created_at.between(*window),
+                Message.duplicate_of_id.is_(None),
+            )
+        ):
+            found[candidate.id] = candidate
+    candidates = sorted(found.values(), key=lambda c: c.created_at)
     index = _Originals()
     for c in candidates:
         index.add(
@@ -174,10 +187,14 @@ class _Originals:
             return self.by_hash[text_hash]
         if signature is None:
             return None
+        checked: set[uuid.UUID] = set()
         for i, band in enumerate(bands):
             for message_id, other in self.by_band.get((i, band or 0), ()):
+                if message_id in checked:
+                    continue
                 if textproc.similarity(signature, other) >= textproc.NEAR_DUPLICATE_JACCARD:
                     return message_id
+                checked.add(message_id)
         return None
 
 

@@ -90,11 +90,11 @@ class Message(TenantMixin, Base):
         ),
         Index("ix_messages_workspace_id_created_at", "workspace_id", "created_at"),
         Index("ix_messages_workspace_id_author_handle", "workspace_id", "author_handle"),
-        Index("ix_messages_workspace_id_text_hash", "workspace_id", "text_hash"),
-        Index("ix_messages_workspace_id_band0", "workspace_id", "band0"),
-        Index("ix_messages_workspace_id_band1", "workspace_id", "band1"),
-        Index("ix_messages_workspace_id_band2", "workspace_id", "band2"),
-        Index("ix_messages_workspace_id_band3", "workspace_id", "band3"),
+        Index("ix_messages_workspace_id_text_hash", "workspace_id", "text_hash", "created_at"),
+        Index("ix_messages_workspace_id_band0", "workspace_id", "band0", "created_at"),
+        Index("ix_messages_workspace_id_band1", "workspace_id", "band1", "created_at"),
+        Index("ix_messages_workspace_id_band2", "workspace_id", "band2", "created_at"),
+        Index("ix_messages_workspace_id_band3", "workspace_id", "band3", "created_at"),
     )
 
     channel_id: Mapped[uuid.UUID]

@@ -229,7 +229,9 @@ def poll(session: Session, *, channel: Channel) -> PollOutcome:
     )
     if result.cursor is not None:
         channel.cursor = result.cursor
-    channel.status, channel.failures = ChannelStatus.ACTIVE, 0
+    if channel.status is not ChannelStatus.PAUSED:  # "poll now" on a paused channel keeps it paused
+        channel.status = ChannelStatus.ACTIVE
+    channel.failures = 0
     channel.last_success_at = utcnow()
     channel.next_poll_at = utcnow() + timedelta(seconds=channel.poll_interval_seconds)
     return PollOutcome(fetched=len(result.items), inserted=len(stored.inserted))
@@ -415,16 +417,20 @@ def list_messages(
     return list(rows), total
 
 
-def _full_text(session: Session, query: Any, terms: list[str]) -> Any:
+def _full_text(session: Session, query: Any, terms: list[list[str]]) -> Any:
+    """Every word of the query must match; a word matches through any of its lemmas."""
+    clean = [
+        [t for t in (w.replace("'", "").replace('"', "") for w in word) if t] for word in terms
+    ]
+    clean = [word for word in clean if word]
+    if not clean:
+        return query.where(text("1 = 0"))
     if session.get_bind().dialect.name == "postgresql":
-        tsquery = " & ".join(t.replace("'", "") + ":*" for t in terms if t.replace("'", ""))
-        return query.where(
-            text(
-                "to_tsvector('simple', messages.search_text) @@ to_tsquery('simple', :tsq)"
-            ).bindparams(tsq=tsquery)
-        )
-    # FTS5: every term as a quoted prefix token, so punctuation in a term cannot be syntax.
-    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
+        tsquery = " & ".join("(" + " | ".join(f"'{t}':*" for t in word) + ")" for word in clean)
+        condition = "to_tsvector('simple', messages.search_text) @@ to_tsquery('simple', :tsq)"
+        return query.where(text(condition).bindparams(tsq=tsquery))
+    # FTS5: quoted prefix tokens, so punctuation in a term can never be query syntax.
+    match = " AND ".join("(" + " OR ".join(f'"{t}"*' for t in word) + ")" for word in clean)
     return query.where(
         text(
             "messages.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :match)"

@@ -7,9 +7,12 @@ guess with a real detector; the fingerprints stay.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
+import struct
 import unicodedata
-from functools import lru_cache
+
+from h2h.subjects.text import word_lemmas
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -34,23 +37,22 @@ def _hash64(token: str) -> int:
 
 
 def text_hash(tokens: list[str]) -> int | None:
-    """Exact-copy fingerprint of the normalised text (None for texts without words)."""
-    return _signed(_hash64(" ".join(tokens))) if tokens else None
+    """Exact-copy fingerprint of the normalised text.
+
+    None under four words: two people writing "Спасибо!" are two voices, not a repost.
+    """
+    return _signed(_hash64(" ".join(tokens))) if len(tokens) >= MIN_WORDS else None
 
 
 # MinHash over words and word pairs: 12 hash functions in 4 bands of 3. Two texts whose
 # feature sets overlap by Jaccard 0.8 share a band with probability 0.94, by 0.5 with 0.41,
 # by 0.3 with 0.1; candidates are then confirmed on the full signature.
+MIN_WORDS = 4
 MINHASH_SIZE = 12
 BAND_ROWS = 3
 NEAR_DUPLICATE_JACCARD = 0.6
-_PRIME = (1 << 61) - 1
-_COEFFICIENTS = [
-    (int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _PRIME | 1,
-     int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME)
-    for i in range(MINHASH_SIZE)
-]  # fmt: skip
 _NOISE = re.compile(r"^(rt|via)$")
+_UNPACK = struct.Struct(f">{MINHASH_SIZE}I").unpack
 
 
 def features(tokens: list[str]) -> set[str]:
@@ -60,11 +62,18 @@ def features(tokens: list[str]) -> set[str]:
 
 
 def minhash(tokens: list[str]) -> list[int] | None:
-    """The MinHash signature, or None for texts too short to call a copy (under 4 words)."""
-    if len(tokens) < 4:
+    """The MinHash signature, or None for texts too short to call a copy.
+
+    Each feature is hashed once into twelve independent 32-bit values (one 48-byte BLAKE2b
+    digest); the signature is their element-wise minimum over all features.
+    """
+    if len(tokens) < MIN_WORDS:
         return None
-    hashed = [_hash64(f) % _PRIME for f in features(tokens)]
-    return [min((a * x + b) % _PRIME for x in hashed) for a, b in _COEFFICIENTS]
+    digests = [
+        _UNPACK(hashlib.blake2b(f.encode(), digest_size=4 * MINHASH_SIZE).digest())
+        for f in features(tokens)
+    ]
+    return [min(column) for column in zip(*digests, strict=True)]
 
 
 def bands(signature: list[int] | None) -> tuple[int | None, int | None, int | None, int | None]:
@@ -80,41 +89,37 @@ def bands(signature: list[int] | None) -> tuple[int | None, int | None, int | No
 
 def similarity(a: list[int], b: list[int]) -> float:
     """Estimated Jaccard similarity of two signatures."""
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+    same: int = sum(map(operator.eq, a, b))
+    return same / len(a)
 
 
 def encode_signature(signature: list[int] | None) -> bytes | None:
-    return b"".join(v.to_bytes(8, "big") for v in signature) if signature else None
+    return struct.pack(f">{len(signature)}I", *signature) if signature else None
 
 
 def decode_signature(data: bytes | None) -> list[int] | None:
     if not data:
         return None
-    return [int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8)]
+    return list(struct.unpack(f">{len(data) // 4}I", data))
 
 
 def guess_language(text: str) -> str | None:
     """A script-based guess (ru / en) until the NLP pipeline sets the real language."""
-    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+    sample = text[:400]  # enough to tell the script; long texts cost no more
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
     if cyrillic == latin == 0:
         return None
     return "ru" if cyrillic >= latin else "en"
 
 
-@lru_cache(maxsize=200_000)
-def _lemma(word: str) -> str:
-    if not _CYRILLIC.search(word):
-        return word
-    from h2h.subjects.morph import normal_form
-
-    return normal_form(word)
-
-
 def search_text(tokens: list[str]) -> str:
-    """What full-text search indexes: each word's lemma, so word forms find each other."""
-    return " ".join(_lemma(w) for w in tokens)
+    """What full-text search indexes: every lemma of every word, so word forms find each other.
+
+    Lemmas come from the same analysis subject matching uses (h2h.subjects.text).
+    """
+    return " ".join(" ".join(sorted(word_lemmas(w))) for w in tokens)
 
 
-def search_terms(query: str) -> list[str]:
-    """The lemmas of a search box query, to match against ``search_text``."""
-    return [_lemma(w) for w in words(query)]
+def search_terms(query: str) -> list[list[str]]:
+    """For each word of a search box query, the lemmas any of which may match."""
+    return [sorted(word_lemmas(w)) for w in words(query)]

@@ -68,31 +68,6 @@ WIDGET_CSP = (
 )
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(?:csv|tsv|txt|jsonl|ndjson|json|xlsx)")
 LANGUAGE_FILTERS = {"ru": N_("Russian"), "en": N_("English")}
-FEELINGS = {"negative": N_("Negative"), "neutral": N_("Neutral"), "positive": N_("Positive")}
-STATUS_LABELS = {
-    "active": N_("Active"),
-    "paused": N_("Paused"),
-    "failing": N_("Failing, retrying"),
-    "broken": N_("Broken: needs attention"),
-}
-IMPORT_LABELS = {
-    ImportStatus.RUNNING: N_("Running"),
-    ImportStatus.DONE: N_("Done"),
-    ImportStatus.FAILED: N_("Failed"),
-}
-FIELD_LABELS = {
-    "external_id": N_("Message ID"),
-    "text": N_("Text"),
-    "created_at": N_("Date and time"),
-    "author_handle": N_("Author (login or ID)"),
-    "author_name": N_("Author name"),
-    "author_url": N_("Author profile link"),
-    "author_followers": N_("Author audience"),
-    "url": N_("Message link"),
-    "thread_id": N_("Thread ID"),
-    "parent_id": N_("Reply to (ID)"),
-    "language": N_("Language"),
-}
 
 
 def _nav_after(anchor: str, item: NavItem) -> None:
@@ -175,24 +150,11 @@ SETTINGS: dict[ChannelKind, tuple[Setting, ...]] = {
         _POLL,
     ),
 }
-KIND_HINTS = {
-    ChannelKind.RSS: N_("News, blogs and review sites that publish a feed."),
-    ChannelKind.EMAIL: N_("A support mailbox: mail is read over IMAP, answers go out over SMTP."),
-    ChannelKind.TELEGRAM: N_("Messages to your Telegram bot."),
-    ChannelKind.VK: N_("Messages and wall posts of your VK community."),
-    ChannelKind.WEBHOOK: N_(
-        "Your site or scripts post messages to H2H; you get the address and the signing "
-        "secret after saving."
-    ),
-    ChannelKind.WIDGET: N_("A feedback form for your site; you get the embed code after saving."),
-    ChannelKind.OFFLINE: N_(
-        "Calls, the shop floor, meetings: your team writes down what customers said."
-    ),
-    ChannelKind.FILE: N_("Exports of listening tools and spreadsheets: CSV, JSONL or XLSX."),
-}
 
 
 def _setting_label(key: str) -> str:
+    if key == "signing_secret":
+        return N_("Signing secret")
     for settings in SETTINGS.values():
         for setting in settings:
             if setting.key == key:
@@ -323,8 +285,8 @@ class StreamQuery:
             include_duplicates=self.reposts,
         )
 
-    def url(self, slug: str, page: int = 1, **changes: str) -> str:
-        params = {k: v for k, v in {**asdict(self), **changes}.items() if v}
+    def url(self, slug: str, page: int = 1) -> str:
+        params = {k: v for k, v in asdict(self).items() if v}
         if params.get("reposts"):
             params["reposts"] = "1"
         if page > 1:
@@ -376,6 +338,8 @@ def mentions(
     }
     if _fragment(request, "stream-results"):
         response = render(request, "channels/_stream.html", context)
+        # The address bar gets the tidy, shareable form, without the form's empty fields.
+        response.headers["HX-Push-Url"] = stream.url(ctx.workspace.slug, page)
     else:
         response = render(request, "channels/mentions.html", context)
     response.headers["Vary"] = "HX-Request, HX-Target"
@@ -385,7 +349,6 @@ def mentions(
 def _shared() -> dict[str, Any]:
     return {
         "channel_labels": CHANNEL_LABELS,
-        "status_labels": STATUS_LABELS,
         "language_filters": LANGUAGE_FILTERS,
         "safe_url": safe_url,
         "clamp_at": CLAMP_AT,
@@ -424,7 +387,6 @@ def message_page(
         "original": original,
         "copies": _related(session, message, Message.duplicate_of_id == message.id),
         "raw_json": json.dumps(message.raw, indent=2, ensure_ascii=False, default=str),
-        "feelings": FEELINGS,
         **_shared(),
     }
     return render(request, "channels/message.html", context)
@@ -443,7 +405,6 @@ def _channels_page(
         "counts": _message_counts(session, ctx.workspace.id),
         "kinds": list(CHANNEL_LABELS),
         "settings": SETTINGS,
-        "kind_hints": KIND_HINTS,
         "can_manage": ctx.role.at_least(Role.ADMIN),
         "form": {},
         **_shared(),
@@ -579,8 +540,6 @@ def _channel_page(
             if run.channel_id == channel.id
         ][:RECENT],
         "mappings": channels.list_mappings(session, workspace_id=workspace_id),
-        "feelings": FEELINGS,
-        "import_labels": IMPORT_LABELS,
         "offline_form": {"happened_at": _local_now(ctx)},
         "upload_form": {},
         **_shared(),
@@ -593,13 +552,9 @@ def _local_now(ctx: WorkspaceContext) -> str:
     return utcnow().astimezone(_zone(ctx)).strftime("%Y-%m-%dT%H:%M")
 
 
-def _get(session: Session, ctx: WorkspaceContext, channel_id: uuid.UUID) -> Channel:
+def _get(session: Session, ctx: WorkspaceContext, channel_id: uuid.UUID | str) -> Channel:
+    """The workspace's channel by id, also as a form or query string gives it (else NotFound)."""
     return channels.get_channel(session, workspace_id=ctx.workspace.id, channel_id=channel_id)
-
-
-def _channel_named(session: Session, ctx: WorkspaceContext, value: str) -> Channel:
-    """The channel a form or query string names by id (NotFound for anything else)."""
-    return channels.get_channel(session, workspace_id=ctx.workspace.id, channel_id=value)
 
 
 @router.get("/w/{ws}/channels/{channel_id}", response_class=HTMLResponse)
@@ -835,7 +790,7 @@ def _mapping_page(
     **extra: Any,
 ) -> Response:
     status = int(extra.pop("status_code", 200))
-    channel = _channel_named(session, ctx, form.channel)
+    channel = _get(session, ctx, form.channel)
     path = _uploaded(settings, ctx, form.file)
     columns: list[str] = []
     samples: list[dict[str, Any]] = []
@@ -854,7 +809,7 @@ def _mapping_page(
         "form": form,
         "columns": columns,
         "samples": samples,
-        "fields": FIELD_LABELS,
+        "fields": importer.FIELDS,
         **extra,
     }
     return render(request, "channels/mapping.html", context, status_code=status)
@@ -870,7 +825,7 @@ def mapping_page(
     file: Annotated[str, Query(max_length=64)] = "",
     name: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
-    channel_record = _channel_named(session, ctx, channel)
+    channel_record = _get(session, ctx, channel)
     form = MappingForm(
         channel,
         file,
@@ -896,7 +851,7 @@ def start_mapped_import(
     timezone: FormStr = "",
     save_as: FormStr = "",
 ) -> Response:
-    channel_record = _channel_named(session, ctx, channel)
+    channel_record = _get(session, ctx, channel)
     path = _uploaded(settings, ctx, file)
     columns = {
         key.removeprefix("map."): value
@@ -951,7 +906,6 @@ def _import_context(
         "channel": _get(session, ctx, run.channel_id),
         "rejections": rejections,
         "rejections_shown": REJECTIONS_SHOWN,
-        "import_labels": IMPORT_LABELS,
         "running": run.status is ImportStatus.RUNNING,
     }
 

@@ -85,5 +85,5 @@ def check_query(body: schemas.QueryCheck, ctx: WorkspaceDep, auth: AuthDep) -> o
     try:
         parse(body.query)
     except QueryError as exc:
-        return schemas.QueryCheckResult(ok=False, error=exc.message, position=exc.position)
+        return schemas.QueryCheckResult(ok=False, error=str(exc), position=exc.position)
     return schemas.QueryCheckResult(ok=True)

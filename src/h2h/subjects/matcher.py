@@ -4,7 +4,8 @@ Each query is parsed, compiled into nested closures, and indexed under its *requ
 terms*: a set of words or prefixes at least one of which occurs in every text the query
 matches (for ``a AND (b OR c)`` either ``{a}`` or ``{b, c}``; the cheaper is kept). A
 text then only evaluates the subjects whose required terms it contains, which for real
-streams is a handful out of hundreds.
+streams is a handful out of hundreds. Which subjects a word can trigger is remembered per
+distinct word, so finding the candidates costs one dict lookup per word of the text.
 
     matcher = Matcher.compile([(1, "сбербанк OR сбер"), (2, '"служба доставки" -реклама')])
     matcher.match("Сбербанку пора наладить службу доставки")  # {1, 2}
@@ -32,11 +33,18 @@ from h2h.subjects.query import (
     parse,
     unparse,
 )
-from h2h.subjects.text import HEAD_LENGTH, AnalyzedText, Token, analyze, word_lemmas
+from h2h.subjects.text import AnalyzedText, Token, analyze, word_lemmas
 
 K = TypeVar("K", bound=Hashable)
 Predicate = Callable[[AnalyzedText], bool]
 TokenPredicate = Callable[[Token], bool]
+
+WORD_CACHE_SIZE = 50_000
+"""Distinct words a matcher remembers the subjects of (~100 bytes each)."""
+
+# A prefix is filed under its first four letters (all of them if it is shorter), so a word
+# finds it by looking up its own first two, three and four letters.
+_HEAD_LENGTHS = (2, 3, 4)
 
 
 class SubjectQueryError(QueryError):
@@ -48,27 +56,38 @@ class SubjectQueryError(QueryError):
 
 
 class Matcher(Generic[K]):
-    """An index of subject queries; build with :meth:`compile`, then call :meth:`match`."""
+    """An index of subject queries; build with :meth:`compile`, then call :meth:`match`.
+
+    Safe to share between threads: its only mutable state is the word cache, and a lost
+    update there only means a word is looked up again.
+    """
 
     def __init__(self) -> None:
         self._keys: list[K] = []
         self._nodes: list[Node] = []
         self._predicates: list[Predicate] = []
         self._by_lemma: dict[str, list[int]] = {}
-        self._by_head: dict[str, dict[str, list[int]]] = {}
-        self._lemma_keys: frozenset[str] = frozenset()
+        self._by_head: dict[str, list[tuple[str, int]]] = {}
+        # Which subjects each word, as written, can trigger. Words repeat far more than
+        # they vary, so a text costs one dict lookup per word; the set of words grows
+        # with the stream, hence the bound (a full cache is simply started afresh).
+        self._word_hits: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def compile(cls, subjects: Iterable[tuple[K, str | Node]]) -> Matcher[K]:
-        """Index ``(key, query)`` pairs; a key given twice matches when either query does."""
+        """Index ``(key, query)`` pairs; a key given twice matches when either query does.
+
+        A query is a string or a tree from :func:`~h2h.subjects.query.parse`.
+        """
         matcher = cls()
         for key, query in subjects:
             try:
-                node = parse(query) if isinstance(query, str) else query
+                # A tree built by hand goes through the parser too, so it meets the same
+                # rules (prefix length, term limit, a positive term) as typed queries.
+                node = parse(query if isinstance(query, str) else unparse(query))
             except QueryError as error:
                 raise SubjectQueryError(key, error) from error
             matcher._add(key, node)
-        matcher._lemma_keys = frozenset(matcher._by_lemma)
         return matcher
 
     def __len__(self) -> int:
@@ -87,20 +106,35 @@ class Matcher(Generic[K]):
                 for lemma in word_lemmas(term.text):
                     self._by_lemma.setdefault(lemma, []).append(index)
             else:
-                bucket = self._by_head.setdefault(term.text[:HEAD_LENGTH], {})
-                bucket.setdefault(term.text, []).append(index)
+                head = term.text[: _HEAD_LENGTHS[-1]]
+                self._by_head.setdefault(head, []).append((term.text, index))
 
     def candidates(self, text: AnalyzedText) -> set[int]:
         """Subjects (by position) whose required terms occur in ``text``."""
         found: set[int] = set()
-        for lemma in self._lemma_keys.intersection(text.lemmas):
-            found.update(self._by_lemma[lemma])
-        if self._by_head:
-            for head in text.heads.intersection(self._by_head):
-                for prefix, indexes in self._by_head[head].items():
-                    if text.has_prefix(prefix):
-                        found.update(indexes)
+        cache = self._word_hits
+        for token in text.tokens + text.compounds if text.compounds else text.tokens:
+            hits = cache.get(token.surface)
+            if hits is None:
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                hits = cache[token.surface] = self._hits(token)
+            if hits:
+                found.update(hits)
         return found
+
+    def _hits(self, token: Token) -> tuple[int, ...]:
+        """Subjects (by position) with a required term that ``token`` satisfies."""
+        found: set[int] = set()
+        for lemma in token.lemmas:
+            found.update(self._by_lemma.get(lemma, ()))
+        if self._by_head:
+            for form in (token.surface, *token.lemmas):
+                for length in _HEAD_LENGTHS:
+                    for prefix, index in self._by_head.get(form[:length], ()):
+                        if form.startswith(prefix):
+                            found.add(index)
+        return tuple(found)
 
     def match(self, text: str) -> set[K]:
         """Keys of the subjects whose queries match ``text``."""

@@ -30,7 +30,7 @@ def check_query(query: str) -> str:
             N_("Query error at character {position}: {reason}"),
             field="query",
             position=exc.position + 1,
-            reason=exc.message,
+            reason=exc,
         ) from exc
     return query.strip()
 
@@ -180,7 +180,7 @@ def subjects_of(
 
 # Compiled matchers per workspace, rebuilt when a subject changes (in this process) or when
 # the set of (id, query) pairs read from the database differs (changes made elsewhere).
-_cache: dict[uuid.UUID, tuple[tuple[tuple[uuid.UUID, str], ...], Matcher]] = {}
+_cache: dict[uuid.UUID, tuple[tuple[tuple[uuid.UUID, str], ...], Matcher[uuid.UUID]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -189,7 +189,7 @@ def _changed(workspace_id: uuid.UUID) -> None:
         _cache.pop(workspace_id, None)
 
 
-def matcher_for(session: Session, workspace_id: uuid.UUID) -> Matcher | None:
+def matcher_for(session: Session, workspace_id: uuid.UUID) -> Matcher[uuid.UUID] | None:
     rows = session.execute(
         select(Subject.id, Subject.query)
         .where(Subject.workspace_id == workspace_id, Subject.is_active.is_(True))

@@ -37,9 +37,6 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-HEAD_LENGTH = 2
-"""Prefix searches first look up this many leading letters; no prefix may be shorter."""
-
 # Words as written, and tokens: each cache up to this many entries, ~0.8 KB per word
 # (measured), so ~80 MB when full. A stream's frequent words fit easily; rarer ones are
 # looked up again.
@@ -65,18 +62,16 @@ _NOT_PLURALS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """A word as it appears in a text (normalised), its lemmas, and their first letters."""
+    """A word as it appears in a text (normalised) and the set of its lemmas."""
 
     surface: str
     lemmas: frozenset[str]
-    heads: tuple[str, ...]
-    """The first :data:`HEAD_LENGTH` letters of the surface and of each lemma."""
 
 
 class AnalyzedText:
     """A text ready to be matched: its words in order and every lemma found in it."""
 
-    __slots__ = ("tokens", "compounds", "lemmas", "_heads", "_vocabulary")
+    __slots__ = ("tokens", "compounds", "lemmas", "_vocabulary")
 
     def __init__(self, tokens: tuple[Token, ...], compounds: tuple[Token, ...] = ()) -> None:
         self.tokens = tokens
@@ -86,19 +81,11 @@ class AnalyzedText:
         self.lemmas: frozenset[str] = frozenset().union(
             *map(_LEMMAS, tokens), *map(_LEMMAS, compounds)
         )
-        self._heads: frozenset[str] | None = None
         self._vocabulary: tuple[str, ...] | None = None
 
     @property
     def surfaces(self) -> list[str]:
         return [t.surface for t in self.tokens]
-
-    @property
-    def heads(self) -> frozenset[str]:
-        """First letters of every word and lemma: the cheap test before a prefix search."""
-        if self._heads is None:
-            self._heads = frozenset().union(*map(_HEADS, self.tokens), *map(_HEADS, self.compounds))
-        return self._heads
 
     @property
     def vocabulary(self) -> tuple[str, ...]:
@@ -111,8 +98,6 @@ class AnalyzedText:
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether a word of the text, as written or as a lemma, starts with ``prefix``."""
-        if prefix[:HEAD_LENGTH] not in self.heads:
-            return False
         vocabulary = self.vocabulary
         at = bisect_left(vocabulary, prefix)
         return at < len(vocabulary) and vocabulary[at].startswith(prefix)
@@ -122,7 +107,6 @@ class AnalyzedText:
 
 
 _LEMMAS = attrgetter("lemmas")
-_HEADS = attrgetter("heads")
 
 
 def normalize(text: str) -> str:
@@ -171,11 +155,9 @@ def split_compound(word: str) -> list[str]:
 @lru_cache(maxsize=CACHE_SIZE)
 def token(word: str) -> Token:
     """The token for one normalised word, with its lemmas; cached."""
-    # Interned: inflections share their lemmas and most words share their heads, and the
-    # cache holds up to CACHE_SIZE words.
-    lemmas = frozenset(map(sys.intern, _lemmas(word)))
-    heads = tuple({sys.intern(form[:HEAD_LENGTH]) for form in (word, *lemmas)})
-    return Token(word, lemmas, heads)
+    # Interned: the inflections of a word share its lemmas, and the cache holds up to
+    # CACHE_SIZE words.
+    return Token(word, frozenset(map(sys.intern, _lemmas(word))))
 
 
 def word_lemmas(word: str) -> frozenset[str]:

@@ -48,16 +48,17 @@ def _explain(request: Request, exc: H2HError) -> str:
     return exc.translated(_gettext(request))
 
 
-def query_feedback(request: Request, query: str) -> str | None:
-    """None for a query that parses; else the query line, a caret under the fault, the reason."""
+def query_feedback(request: Request, query: str) -> dict[str, str] | None:
+    """None for a query that parses; else the faulty line with a caret under it, and why."""
     try:
         parse(query)
     except QueryError as exc:
-        return format_error(query, exc, message=_explain(request, exc))
+        excerpt = format_error(query, exc, message="").rstrip()
+        return {"excerpt": excerpt, "message": _explain(request, exc)}
     return None
 
 
-def _errors(request: Request, exc: H2HError, query: str) -> dict[str, str | None]:
+def _errors(request: Request, exc: H2HError, query: str) -> dict[str, Any]:
     """A query error goes under the query field, with a caret; anything else above the form."""
     feedback = query_feedback(request, query) if exc.field == "query" else None
     return {"query_error": feedback, "error": None if feedback else _explain(request, exc)}

@@ -157,7 +157,7 @@ class EmailConnector:
         limit = max(1, _int(config, "batch_limit", DEFAULT_BATCH_LIMIT))
         previous = _Cursor.parse(cursor)
         with _imap_session(imap) as mailbox:
-            uidvalidity = _select(mailbox, folder)["UIDVALIDITY"]
+            uidvalidity = _select(mailbox, folder).get("UIDVALIDITY", 0)
             same = previous is not None and previous.uidvalidity == uidvalidity
             after = previous.uid if previous is not None and same else 0
             uids = _uids_after(mailbox, after)[:limit]
@@ -166,7 +166,7 @@ class EmailConnector:
             name=folder,
             uidvalidity=uidvalidity,
             own_address=str(config.get("from_address") or "").strip().lower(),
-            include_auto_replies=bool(config.get("include_auto_replies", False)),
+            include_auto_replies=_flag(config.get("include_auto_replies")),
         )
         items = [item for item in (_to_raw_safely(f, context) for f in fetched) if item]
         next_cursor = _Cursor(uidvalidity, uids[-1] if uids else after)
@@ -196,6 +196,12 @@ class EmailConnector:
 
 
 # --- settings -------------------------------------------------------------------------
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):  # a form may hand over "false"
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _int(config: Mapping[str, Any], key: str, default: int) -> int:
@@ -375,16 +381,22 @@ def _to_raw_safely(item: _Fetched, folder: _Folder) -> RawMessage | None:
         )
 
 
-def _to_raw(item: _Fetched, folder: _Folder) -> RawMessage | None:
-    message = item.message
-    headers: dict[str, str] = {}
-    raw_from = ""
+def _read_headers(message: Message) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers we use, decoded, and as they came (address parsing needs those)."""
+    decoded: dict[str, str] = {}
+    undecoded: dict[str, str] = {}
     for name, value in message.raw_items():
         key = name.lower()
-        if key in _HEADERS and key not in headers:
-            headers[key] = _header_text(value)
-            raw_from = value if key == "from" else raw_from
-    name, address = _sender(raw_from)
+        if key in _HEADERS and key not in decoded:
+            decoded[key] = _header_text(value)
+            undecoded[key] = value
+    return decoded, undecoded
+
+
+def _to_raw(item: _Fetched, folder: _Folder) -> RawMessage | None:
+    message = item.message
+    headers, undecoded = _read_headers(message)
+    name, address = _sender(undecoded.get("from", ""))
     auto_reply = _auto_reply_reason(headers, address, message.get_content_type())
     if auto_reply and not folder.include_auto_replies:
         log.info("skipping mail uid %s in %s: %s", item.uid, folder.name, auto_reply)
@@ -408,7 +420,9 @@ def _to_raw(item: _Fetched, folder: _Folder) -> RawMessage | None:
     if auto_reply:
         raw["auto_reply"] = auto_reply
     handle = address or headers.get("from", "").lower() or "unknown-sender"
-    outbound = bool(address) and address == folder.own_address
+    # Contact forms send from our own address with the customer in Reply-To: not ours.
+    reply_to = _sender(undecoded.get("reply-to", ""))[1]
+    outbound = bool(address) and address == folder.own_address and reply_to in ("", address)
     return RawMessage(
         external_id=external_id,
         text=strip_quoted(body),
@@ -636,6 +650,8 @@ _ATTRIBUTION = re.compile(
     r"(?:\b(?:wrote|написал(?:\(а\)|а)?|пишет)|<[^<>\s]+@[^<>\s]+>)\s*:\s*$", re.IGNORECASE
 )
 _ORIGINAL = re.compile(r"^\s*-{2,}\s*(?:original message|исходное сообщение)\s*-{2,}", re.I)
+# A forwarded mail is what the customer wants us to read, not history to hide.
+_FORWARDED = re.compile(r"forwarded message|пересылаемое сообщение|пересланное сообщение", re.I)
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(?:from|от)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(?:sent|date|to|отправлено|дата|кому)\s*:", re.IGNORECASE)
 
@@ -648,6 +664,8 @@ def _is_attribution(line: str) -> bool:
 def _history_start(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
+        if _FORWARDED.search(line):
+            break
         if _is_attribution(line) or _ORIGINAL.match(line):
             return i
         if _OUTLOOK_FROM.match(line) and _OUTLOOK_NEXT.match(following):

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0002_listening"
 down_revision: str | Sequence[str] | None = "0001_accounts"
 branch_labels: str | Sequence[str] | None = None
@@ -234,22 +233,24 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_messages_workspace_id_band0", ["workspace_id", "band0"], unique=False
+            "ix_messages_workspace_id_band0", ["workspace_id", "band0", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_messages_workspace_id_band1", ["workspace_id", "band1"], unique=False
+            "ix_messages_workspace_id_band1", ["workspace_id", "band1", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_messages_workspace_id_band2", ["workspace_id", "band2"], unique=False
+            "ix_messages_workspace_id_band2", ["workspace_id", "band2", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_messages_workspace_id_band3", ["workspace_id", "band3"], unique=False
+            "ix_messages_workspace_id_band3", ["workspace_id", "band3", "created_at"], unique=False
         )
         batch_op.create_index(
             "ix_messages_workspace_id_created_at", ["workspace_id", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_messages_workspace_id_text_hash", ["workspace_id", "text_hash"], unique=False
+            "ix_messages_workspace_id_text_hash",
+            ["workspace_id", "text_hash", "created_at"],
+            unique=False,
         )
 
     op.create_table(
