@@ -8,7 +8,7 @@ import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
