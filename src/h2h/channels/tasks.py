@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from h2h.channels import importer, ingest
@@ -83,9 +83,11 @@ def run_import(
         if "text" not in mapping.columns:
             raise importer.ImportFileError("no column is mapped to the message text")
         rows = importer.read_rows(path, importer.detect_format(path))
-        for batch in importer.batches(rows):
+        for number, batch in enumerate(importer.batches(rows)):
             with transaction(factory) as session:
                 _import_batch(session, run, batch, mapping, counts)
+                if number in ANALYZE_AFTER_BATCHES:
+                    _refresh_statistics(session)
             if on_progress:
                 on_progress(counts["rows_read"], counts["imported"], counts["rejected"])
         _finish(factory, run.id, workspace_id, ImportStatus.DONE, None)
@@ -95,6 +97,16 @@ def run_import(
         _finish(factory, run.id, workspace_id, ImportStatus.FAILED, f"internal error: {exc!r}")
         raise
     return run.id
+
+
+# A big import into a young table leaves PostgreSQL planning with statistics from when it
+# was nearly empty: it then scans the table for every batch instead of using the indexes.
+ANALYZE_AFTER_BATCHES = frozenset({2, 10, 50, 200})
+
+
+def _refresh_statistics(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE messages"))
 
 
 def _import_batch(
