@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import secrets
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, create_engine, event, select
+from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Uuid, create_engine, event, select
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +41,13 @@ def new_id() -> uuid.UUID:
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
     return uuid.UUID(int=value)
+
+
+def str_enum(cls: type[enum.StrEnum], length: int = 16) -> Enum:
+    """A StrEnum stored as its values in a plain string column (no native enum type)."""
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from h2h.db import Base, TenantMixin, new_id, utcnow
+from h2h.db import Base, TenantMixin, new_id, str_enum, utcnow
 from h2h.errors import N_
 
 
@@ -62,10 +62,6 @@ AUDIT_ACTIONS = {
 }
 
 
-def _role_column() -> Any:
-    return Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
-
 class Workspace(Base):
     """A tenant: one brand, personal brand or agency client."""
 
@@ -99,7 +95,7 @@ class Membership(TenantMixin, Base):
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_role_column())
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
@@ -114,7 +110,7 @@ class Invitation(TenantMixin, Base):
     )
 
     email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[Role] = mapped_column(_role_column())
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     token_hash: Mapped[str] = mapped_column(String(64))
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -22,14 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from h2h.channels.connectors.base import ChannelKind, Direction
-from h2h.db import Base, TenantMixin, utcnow
+from h2h.db import Base, TenantMixin, str_enum, utcnow
 from h2h.errors import N_
-
-
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> Any:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class ChannelStatus(enum.StrEnum):
@@ -57,14 +50,14 @@ class Channel(TenantMixin, Base):
     __tablename__ = "channels"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
-    kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind))
+    kind: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind))
     name: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Credentials the connector needs (tokens, passwords, webhook secret). Never rendered back
     # in full; see docs/architecture.md for why they are not yet encrypted at rest.
     secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[ChannelStatus] = mapped_column(
-        _enum(ChannelStatus), default=ChannelStatus.ACTIVE
+        str_enum(ChannelStatus), default=ChannelStatus.ACTIVE
     )
     cursor: Mapped[str | None] = mapped_column(Text)
     poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=300)
@@ -101,7 +94,7 @@ class Message(TenantMixin, Base):
     external_id: Mapped[str] = mapped_column(String(300))
     thread_id: Mapped[str | None] = mapped_column(String(300))
     parent_id: Mapped[str | None] = mapped_column(String(300))
-    direction: Mapped[Direction] = mapped_column(_enum(Direction, 8), default=Direction.INBOUND)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, 8), default=Direction.INBOUND)
     author_handle: Mapped[str] = mapped_column(String(300))
     author_name: Mapped[str | None] = mapped_column(String(300))
     author_url: Mapped[str | None] = mapped_column(String(1000))
@@ -155,7 +148,9 @@ class ImportRun(TenantMixin, Base):
     channel_id: Mapped[uuid.UUID]
     filename: Mapped[str] = mapped_column(String(500))
     file_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.RUNNING)
+    status: Mapped[ImportStatus] = mapped_column(
+        str_enum(ImportStatus), default=ImportStatus.RUNNING
+    )
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)

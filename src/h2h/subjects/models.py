@@ -6,10 +6,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from h2h.db import Base, TenantMixin, utcnow
+from h2h.db import Base, TenantMixin, str_enum, utcnow
 from h2h.errors import N_
 
 
@@ -32,14 +32,7 @@ class Subject(TenantMixin, Base):
     __tablename__ = "subjects"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
-    kind: Mapped[SubjectKind] = mapped_column(
-        Enum(
-            SubjectKind,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind))
     name: Mapped[str] = mapped_column(String(200))
     query: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
