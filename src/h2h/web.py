@@ -21,6 +21,7 @@ from h2h.accounts import api as accounts_api
 from h2h.accounts import ui as accounts_ui
 from h2h.channels import api as channels_api
 from h2h.channels import ui as channels_ui
+from h2h.channels import widget as channels_widget
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
 from h2h.deps import LANG_COOKIE, SESSION_COOKIE, language_for
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
     for ui in (
         accounts_ui.router,
         channels_ui.router,
-        channels_ui.public_router,
+        channels_widget.public_router,
         subjects_ui.router,
     ):
         app.include_router(ui)

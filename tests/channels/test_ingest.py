@@ -56,10 +56,9 @@ def test_copies_and_light_edits_point_to_the_original(session: Session, place: P
         session, workspace_id=place.workspace.id, filters=channels.MessageFilter()
     )
     assert total == 2, "a repost wave counts once in the stream"
-    assert (
-        channels.count_duplicates(session, workspace_id=place.workspace.id, message_id=original.id)
-        == 2
-    )
+    assert channels.repost_counts(
+        session, workspace_id=place.workspace.id, message_ids=[original.id]
+    ) == {original.id: 2}
 
 
 def test_short_common_phrases_are_separate_voices(session: Session, place: Place) -> None:

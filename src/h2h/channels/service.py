@@ -442,15 +442,57 @@ def get_message(session: Session, *, workspace_id: uuid.UUID, message_id: Any) -
     return get_in_workspace(session, Message, workspace_id=workspace_id, id=message_id)
 
 
-def count_duplicates(session: Session, *, workspace_id: uuid.UUID, message_id: uuid.UUID) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Message.workspace_id == workspace_id, Message.duplicate_of_id == message_id
-            )
+def repost_counts(
+    session: Session, *, workspace_id: uuid.UUID, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many stored copies point at each of these originals (one query for a page)."""
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(Message.duplicate_of_id, func.count())
+        .where(Message.workspace_id == workspace_id, Message.duplicate_of_id.in_(message_ids))
+        .group_by(Message.duplicate_of_id)
+    ).all()
+    return {row[0]: row[1] for row in rows if row[0] is not None}
+
+
+def message_counts(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Messages per channel."""
+    rows = session.execute(
+        select(Message.channel_id, func.count())
+        .where(Message.workspace_id == workspace_id)
+        .group_by(Message.channel_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def _related(session: Session, message: Message, *conditions: Any) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.workspace_id == message.workspace_id, Message.id != message.id)
+            .where(*conditions)
+            .order_by(Message.created_at, Message.id)
+            .limit(100)
         )
-        or 0
     )
+
+
+def thread_of(session: Session, *, message: Message) -> list[Message]:
+    """The other messages of its conversation on the same channel, oldest first."""
+    if not message.thread_id:
+        return []
+    return _related(
+        session,
+        message,
+        Message.channel_id == message.channel_id,
+        Message.thread_id == message.thread_id,
+    )
+
+
+def copies_of(session: Session, *, message: Message) -> list[Message]:
+    """The reposts and copies linked to this original."""
+    return _related(session, message, Message.duplicate_of_id == message.id)
 
 
 # --- column mappings and imports ----------------------------------------------------------------

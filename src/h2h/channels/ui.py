@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,19 +15,17 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from h2h import i18n
-from h2h.accounts.models import Role, Workspace
+from h2h.accounts.models import Role
 from h2h.channels import importer
 from h2h.channels import service as channels
 from h2h.channels.api import _receive_upload
 from h2h.channels.connectors.base import ChannelKind
-from h2h.channels.models import CHANNEL_LABELS, Channel, ImportRun, ImportStatus, Message
+from h2h.channels.models import CHANNEL_LABELS, Channel, ImportRun, ImportStatus
 from h2h.config import Settings
 from h2h.db import utcnow
 from h2h.deps import (
@@ -47,25 +42,15 @@ from h2h.deps import (
 from h2h.errors import N_, Conflict, H2HError, InvalidInput, NotFound
 from h2h.jobs import Jobs
 from h2h.subjects import service as subjects
-from h2h.templating import ENV, NAV, NavItem, flash, redirect, render
+from h2h.templating import NAV, NavItem, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
-# The widget lives in an iframe on the customer's site, where browsers neither keep nor send
-# our SameSite=Lax cookies: the cookie-bound CSRF token of form_csrf could never match there.
-# Its form carries a signed, expiring token instead (see _widget_token); nothing on these
-# pages acts with anybody's authority, so there is nothing for a forged request to abuse.
-public_router = APIRouter(include_in_schema=False)
 
 FormStr = Annotated[str, Form(max_length=10_000)]
 LongText = Annotated[str, Form(max_length=100_000)]
 RECENT = 10
 CLAMP_AT = 480  # characters; longer texts show a preview with a "more" expander
 REJECTIONS_SHOWN = 500
-WIDGET_TOKEN_TTL = 12 * 3600
-WIDGET_CSP = (
-    "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors *"
-)
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(?:csv|tsv|txt|jsonl|ndjson|json|xlsx)")
 LANGUAGE_FILTERS = {"ru": N_("Russian"), "en": N_("English")}
 
@@ -218,43 +203,6 @@ async def _form(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(_form)]
 
 
-# --- reads the channels service does not offer yet (see the report: move to service.py) ------
-
-
-def _repost_counts(
-    session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Message.duplicate_of_id, func.count())
-        .where(Message.workspace_id == workspace_id, Message.duplicate_of_id.in_(ids))
-        .group_by(Message.duplicate_of_id)
-    ).all()
-    return {row[0]: row[1] for row in rows if row[0] is not None}
-
-
-def _message_counts(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    rows = session.execute(
-        select(Message.channel_id, func.count())
-        .where(Message.workspace_id == workspace_id)
-        .group_by(Message.channel_id)
-    ).all()
-    return {row[0]: row[1] for row in rows}
-
-
-def _related(session: Session, message: Message, *conditions: Any) -> list[Message]:
-    return list(
-        session.scalars(
-            select(Message)
-            .where(Message.workspace_id == message.workspace_id, Message.id != message.id)
-            .where(*conditions)
-            .order_by(Message.created_at, Message.id)
-            .limit(100)
-        )
-    )
-
-
 # --- the mention stream -----------------------------------------------------------------------
 
 
@@ -333,7 +281,7 @@ def mentions(
         "channels": {c.id: c for c in channels.list_channels(session, workspace_id=workspace_id)},
         "subjects": subjects.list_subjects(session, workspace_id=workspace_id),
         "matched": subjects.subjects_of(session, workspace_id=workspace_id, message_ids=ids),
-        "reposts": _repost_counts(session, workspace_id, ids),
+        "reposts": channels.repost_counts(session, workspace_id=workspace_id, message_ids=ids),
         **_shared(),
     }
     if _fragment(request, "stream-results"):
@@ -366,14 +314,6 @@ def message_page(
         original = channels.get_message(
             session, workspace_id=workspace_id, message_id=message.duplicate_of_id
         )
-    thread = []
-    if message.thread_id:
-        thread = _related(
-            session,
-            message,
-            Message.channel_id == message.channel_id,
-            Message.thread_id == message.thread_id,
-        )
     context = {
         "active": "mentions",
         "message": message,
@@ -383,9 +323,9 @@ def message_page(
         "matched": subjects.subjects_of(
             session, workspace_id=workspace_id, message_ids=[message.id]
         ).get(message.id, []),
-        "thread": thread,
+        "thread": channels.thread_of(session, message=message),
         "original": original,
-        "copies": _related(session, message, Message.duplicate_of_id == message.id),
+        "copies": channels.copies_of(session, message=message),
         "raw_json": json.dumps(message.raw, indent=2, ensure_ascii=False, default=str),
         **_shared(),
     }
@@ -402,7 +342,7 @@ def _channels_page(
     context = {
         "active": "channels",
         "channel_list": channels.list_channels(session, workspace_id=ctx.workspace.id),
-        "counts": _message_counts(session, ctx.workspace.id),
+        "counts": channels.message_counts(session, workspace_id=ctx.workspace.id),
         "kinds": list(CHANNEL_LABELS),
         "settings": SETTINGS,
         "can_manage": ctx.role.at_least(Role.ADMIN),
@@ -922,111 +862,3 @@ def import_progress(
     request: Request, import_id: uuid.UUID, ctx: WorkspaceDep, session: SessionDep
 ) -> Response:
     return render(request, "channels/_import.html", _import_context(session, ctx, import_id))
-
-
-# --- the public feedback widget -----------------------------------------------------------------
-
-
-def _widget_token(secret_key: str, public_key: str, issued: int) -> str:
-    payload = f"widget:{public_key}:{issued}".encode()
-    return f"{issued}.{hmac.new(secret_key.encode(), payload, hashlib.sha256).hexdigest()[:32]}"
-
-
-def _widget_token_ok(secret_key: str, public_key: str, token: str, now: int) -> bool:
-    issued, _, _ = token.partition(".")
-    if not issued.isdigit() or not -300 <= now - int(issued) <= WIDGET_TOKEN_TTL:
-        return False
-    return hmac.compare_digest(_widget_token(secret_key, public_key, int(issued)), token)
-
-
-def _widget_response(
-    request: Request, session: Session, channel: Channel, status_code: int = 200, **extra: Any
-) -> Response:
-    workspace = _workspace_of(session, channel)
-    lang = _widget_language(request, workspace)
-    translations = i18n.translations(lang)
-    public_key = str(channel.config.get("public_key", ""))
-    context = {
-        "lang": lang,
-        "_": translations.gettext,
-        "gettext": translations.gettext,
-        "workspace_name": workspace.name,
-        "action": f"/widget/{public_key}",
-        "token": _widget_token(request.app.state.settings.secret_key, public_key, int(time.time())),
-        "form": {},
-        "version": ENV.globals["version"],
-        **extra,
-    }
-    html = ENV.get_template("channels/widget.html").render(context)
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = WIDGET_CSP
-    return response
-
-
-def _workspace_of(session: Session, channel: Channel) -> Workspace:
-    workspace = session.get(Workspace, channel.workspace_id)
-    if workspace is None:  # cannot happen: the channel's foreign key guarantees it
-        raise NotFound()
-    return workspace
-
-
-def _widget_language(request: Request, workspace: Workspace) -> str:
-    """The visitor's language if we speak it, else the one the business chose."""
-    return i18n.negotiate(request.headers.get("accept-language")) or workspace.language
-
-
-WidgetKey = Annotated[str, PathParam(max_length=100)]
-
-
-@public_router.get("/widget/{public_key}", response_class=HTMLResponse)
-def widget_page(
-    request: Request, public_key: WidgetKey, session: SessionDep, sent: bool = False
-) -> Response:
-    channel = channels.widget_channel(session, public_key=public_key)
-    page_url = safe_url(request.headers.get("referer"))
-    return _widget_response(request, session, channel, sent=sent, page_url=page_url or "")
-
-
-@public_router.post("/widget/{public_key}", response_class=HTMLResponse)
-def widget_submit(
-    request: Request,
-    public_key: WidgetKey,
-    session: SessionDep,
-    name: FormStr = "",
-    contact: FormStr = "",
-    text: LongText = "",
-    token: FormStr = "",
-    page_url: FormStr = "",
-) -> Response:
-    channel = channels.widget_channel(session, public_key=public_key)
-    secret_key = request.app.state.settings.secret_key
-    form = {"name": name, "contact": contact, "text": text}
-    try:
-        if any("\x00" in value for value in (name, contact, text, page_url)):
-            raise InvalidInput(N_("The form contains a NUL character; remove it and try again."))
-        if not _widget_token_ok(secret_key, public_key, token, int(time.time())):
-            raise InvalidInput(N_("The form has expired. Please send it again."))
-        channels.submit_widget(
-            session,
-            channel=channel,
-            name=name,
-            contact=contact,
-            text_=text,
-            page_url=safe_url(page_url),
-        )
-    except InvalidInput as exc:
-        session.rollback()
-        lang = _widget_language(request, _workspace_of(session, channel))
-        gettext = i18n.translations(lang).gettext
-        return _widget_response(
-            request,
-            session,
-            channel,
-            status_code=exc.status_code,
-            error=exc.translated(gettext),
-            form=form,
-            page_url=page_url,
-        )
-    response = redirect(f"/widget/{public_key}?sent=true")
-    response.headers["Content-Security-Policy"] = WIDGET_CSP
-    return response
