@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from h2h import i18n
 from h2h.accounts import service as accounts
 from h2h.accounts.models import ROLE_LABELS, AuditEvent, Role
+from h2h.db import utcnow
 from h2h.deps import (
     LANG_COOKIE,
     LAST_WORKSPACE_COOKIE,
@@ -197,6 +199,7 @@ def dashboard(request: Request, ctx: WorkspaceDep, session: SessionDep) -> Respo
         request,
         "accounts/dashboard.html",
         {
+            "listening": _listening_summary(session, ctx.workspace.id),
             "members": members,
             "recent": recent[:8],
             "invitations": invitations,
@@ -204,6 +207,27 @@ def dashboard(request: Request, ctx: WorkspaceDep, session: SessionDep) -> Respo
             "has_tokens": bool(accounts.list_api_tokens(session, user=ctx.membership.user)),
         },
     )
+
+
+def _listening_summary(session: SessionDep, workspace_id: uuid.UUID) -> dict[str, object]:
+    """The week in one card, until the reports domain brings the real dashboard."""
+    from h2h.channels import service as channels
+    from h2h.subjects import service as subjects
+
+    week = channels.MessageFilter(since=utcnow() - timedelta(days=7))
+    _, messages_this_week = channels.list_messages(
+        session, workspace_id=workspace_id, filters=week, page=1
+    )
+    counts = subjects.mention_counts(session, workspace_id=workspace_id)
+    listened = subjects.list_subjects(session, workspace_id=workspace_id)
+    top = sorted(listened, key=lambda s: -counts.get(s.id, 0))[:5]
+    return {
+        "week": messages_this_week,
+        "channels": len(channels.list_channels(session, workspace_id=workspace_id)),
+        "subjects": [(s, counts.get(s.id, 0)) for s in top],
+        "has_subjects": bool(listened),
+        "has_messages": bool(channels.message_counts(session, workspace_id=workspace_id)),
+    }
 
 
 @router.get("/w/{ws}/settings", response_class=HTMLResponse)
