@@ -271,3 +271,34 @@ def test_the_airline_tweets_import_with_a_saved_mapping_and_reimport_adds_nothin
     count = session.scalar(select(func.count()).select_from(Message))
     assert count == 9339
     assert session.scalar(select(func.count()).select_from(ImportRejection)) == 0
+
+
+def test_a_big_file_prepared_in_worker_processes_imports_the_same_as_in_one(
+    tmp_path: Path,
+    factory: sessionmaker[Session],
+    place: Place,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from h2h.channels import tasks
+
+    lines = [
+        json.dumps(
+            {
+                "id": str(i % 2300),
+                "text": f"Отзыв {i}: доставка кофе заняла {i} минут",
+                "date": f"2026-11-0{1 + i % 9}T10:00:00+03:00",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(2500)
+    ] + ["{broken"]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = importer.Mapping({"external_id": "id", "text": "text", "created_at": "date"})
+    monkeypatch.setattr(tasks, "PARALLEL_MIN_BYTES", 0)
+    run, rejections = _run(factory, place, path, mapping)
+    assert (run.rows_read, run.imported, run.duplicates, run.rejected) == (2501, 2300, 200, 1)
+    assert rejections[0].line == 2501 and rejections[0].reason.startswith("broken JSON")
+    texts = {m.external_id: m.text for m in _messages(session)}
+    assert texts["7"] == "Отзыв 7: доставка кофе заняла 7 минут"

@@ -208,6 +208,57 @@ def _insert_statement(session: Session) -> Any:
     )
 
 
+def prepare(
+    *,
+    workspace_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    items: Iterable[RawMessage],
+    import_id: uuid.UUID | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Rows for a batch and how many items repeated an id within it; no database involved.
+
+    Fingerprinting and lemmatising are the costly part of ingestion, so big imports run
+    this in worker processes and only ``write`` in the process that holds the session.
+    """
+    unique: dict[str, RawMessage] = {}
+    repeated = 0
+    for item in items:
+        repeated += item.external_id in unique
+        unique[item.external_id] = item  # a later delivery of the same id wins within a batch
+    return [_row(workspace_id, channel_id, item, import_id) for item in unique.values()], repeated
+
+
+def write(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    rows: list[dict[str, Any]],
+    repeated: int = 0,
+) -> IngestResult:
+    """Store prepared rows in the caller's transaction; returns what was new."""
+    result = IngestResult(duplicates=repeated)
+    if rows:
+        stored = _already_stored(
+            session, workspace_id, channel_id, [r["external_id"] for r in rows]
+        )
+        result.duplicates += len(stored)
+        rows = [row for row in rows if row["external_id"] not in stored]
+    if not rows:
+        return result
+    result.near_duplicates = _link_near_duplicates(session, workspace_id, rows)
+    # ON CONFLICT DO NOTHING covers a concurrent writer that stored the same id meanwhile.
+    inserted = session.execute(
+        _insert_statement(session), [{k: v for k, v in r.items() if k != "signature"} for r in rows]
+    ).all()
+    result.duplicates += len(rows) - len(inserted)
+    result.inserted = [row.id for row in inserted]
+    new = [(row.id, row.text) for row in inserted]
+    for step in POST_INGEST_STEPS:
+        step(session, workspace_id, new)
+    return result
+
+
 def store(
     session: Session,
     *,
@@ -217,31 +268,9 @@ def store(
     import_id: uuid.UUID | None = None,
 ) -> IngestResult:
     """Store one batch of items in the caller's transaction; returns what was new."""
-    result = IngestResult()
-    unique: dict[str, RawMessage] = {}
-    for item in items:
-        if item.external_id in unique:
-            result.duplicates += 1
-        unique[item.external_id] = item  # a later delivery of the same id wins within a batch
-    if not unique:
-        return result
-    stored = _already_stored(session, workspace_id, channel_id, list(unique))
-    result.duplicates += len(stored)
-    rows = [
-        _row(workspace_id, channel_id, item, import_id)
-        for external_id, item in unique.items()
-        if external_id not in stored
-    ]
-    if not rows:
-        return result
-    result.near_duplicates = _link_near_duplicates(session, workspace_id, rows)
-    # ON CONFLICT DO NOTHING covers a concurrent writer that stored the same id meanwhile.
-    for row in rows:
-        del row["signature"]  # kept in memory for matching; stored encoded as "minhash"
-    inserted = session.execute(_insert_statement(session), rows).all()
-    result.duplicates += len(rows) - len(inserted)
-    result.inserted = [row.id for row in inserted]
-    new = [(row.id, row.text) for row in inserted]
-    for step in POST_INGEST_STEPS:
-        step(session, workspace_id, new)
-    return result
+    rows, repeated = prepare(
+        workspace_id=workspace_id, channel_id=channel_id, items=items, import_id=import_id
+    )
+    return write(
+        session, workspace_id=workspace_id, channel_id=channel_id, rows=rows, repeated=repeated
+    )

@@ -6,7 +6,13 @@ These are unit-of-work boundaries: polling commits per channel, importing per ba
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import uuid
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +89,11 @@ def run_import(
         if "text" not in mapping.columns:
             raise importer.ImportFileError("no column is mapped to the message text")
         rows = importer.read_rows(path, importer.detect_format(path))
-        for number, batch in enumerate(importer.batches(rows)):
+        parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+        prepared = _prepared(importer.batches(rows), mapping, run, parallel=parallel)
+        for number, batch in enumerate(prepared):
             with transaction(factory) as session:
-                _import_batch(session, run, batch, mapping, counts)
+                _write_batch(session, run, batch, counts)
                 if number in ANALYZE_AFTER_BATCHES:
                     _refresh_statistics(session)
             if on_progress:
@@ -109,13 +117,29 @@ def _refresh_statistics(session: Session) -> None:
         session.execute(text("ANALYZE messages"))
 
 
-def _import_batch(
-    session: Session,
-    run: ImportRun,
+# Files this big are prepared (parsed, fingerprinted, lemmatised) in worker processes while
+# this one writes; smaller ones are not worth starting the workers for.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+WORKERS = 2
+IN_FLIGHT = 4  # batches prepared ahead of the writer; bounds memory
+
+
+@dataclass
+class PreparedBatch:
+    size: int
+    rows: list[dict[str, Any]]
+    repeated: int
+    rejections: list[importer.Rejection]
+
+
+def prepare_batch(
     batch: list[importer.Row],
     mapping: importer.Mapping,
-    counts: dict[str, int],
-) -> None:
+    workspace_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    import_id: uuid.UUID,
+) -> PreparedBatch:
+    """Everything about a batch that needs no database; runs in a worker for big files."""
     items: list[RawMessage] = []
     rejections: list[importer.Rejection] = []
     for row in batch:
@@ -124,13 +148,47 @@ def _import_batch(
             rejections.append(result)
         else:
             items.append(result)
-    stored = ingest.store(
+    rows, repeated = ingest.prepare(
+        workspace_id=workspace_id, channel_id=channel_id, items=items, import_id=import_id
+    )
+    return PreparedBatch(len(batch), rows, repeated, rejections)
+
+
+def _prepared(
+    batches: Iterator[list[importer.Row]],
+    mapping: importer.Mapping,
+    run: ImportRun,
+    *,
+    parallel: bool,
+) -> Iterator[PreparedBatch]:
+    ids = (run.workspace_id, run.channel_id, run.id)
+    if not parallel:
+        for batch in batches:
+            yield prepare_batch(batch, mapping, *ids)
+        return
+    # "spawn", not "fork": the web process runs threads, and forking those is not safe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        pending: deque[Future[PreparedBatch]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(prepare_batch, batch, mapping, *ids))
+            if len(pending) >= IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _write_batch(
+    session: Session, run: ImportRun, batch: PreparedBatch, counts: dict[str, int]
+) -> None:
+    stored = ingest.write(
         session,
         workspace_id=run.workspace_id,
         channel_id=run.channel_id,
-        items=items,
-        import_id=run.id,
+        rows=batch.rows,
+        repeated=batch.repeated,
     )
+    rejections = batch.rejections
     for rejection in rejections:
         session.add(
             ImportRejection(
@@ -142,7 +200,7 @@ def _import_batch(
                 content=rejection.content,
             )
         )
-    counts["rows_read"] += len(batch)
+    counts["rows_read"] += batch.size
     counts["imported"] += len(stored.inserted)
     counts["duplicates"] += stored.duplicates
     counts["rejected"] += len(rejections)
