@@ -223,8 +223,12 @@ def prepare(
     unique: dict[str, RawMessage] = {}
     repeated = 0
     for item in items:
-        repeated += item.external_id in unique
-        unique[item.external_id] = item  # a later delivery of the same id wins within a batch
+        if item.external_id in unique:
+            # The first delivery wins, within a batch as across batches: where the batches
+            # of an import are cut must not change what is stored.
+            repeated += 1
+            continue
+        unique[item.external_id] = item
     return [_row(workspace_id, channel_id, item, import_id) for item in unique.values()], repeated
 
 

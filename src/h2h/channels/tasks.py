@@ -90,7 +90,8 @@ def run_import(
             raise importer.ImportFileError("no column is mapped to the message text")
         rows = importer.read_rows(path, importer.detect_format(path))
         parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
-        prepared = _prepared(importer.batches(rows), mapping, run, parallel=parallel)
+        size = PARALLEL_BATCH_SIZE if parallel else importer.BATCH_SIZE
+        prepared = _prepared(importer.batches(rows, size), mapping, run, parallel=parallel)
         for number, batch in enumerate(prepared):
             with transaction(factory) as session:
                 _write_batch(session, run, batch, counts)
@@ -122,6 +123,7 @@ def _refresh_statistics(session: Session) -> None:
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 WORKERS = 2
 IN_FLIGHT = 4  # batches prepared ahead of the writer; bounds memory
+PARALLEL_BATCH_SIZE = 2500  # fewer commits and lookups per row; a crash still loses one batch
 
 
 @dataclass
