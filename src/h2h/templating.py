@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,6 +20,7 @@ from h2h import __version__, i18n
 from h2h.accounts import security
 from h2h.accounts.models import AUDIT_ACTIONS, ROLE_HINTS, ROLE_LABELS, Role
 from h2h.deps import ANON_COOKIE, LAST_WORKSPACE_COOKIE, csrf_binding, language_for
+from h2h.errors import H2HError
 
 FLASH_COOKIE = "h2h_flash"
 # Domains that ship templates; each keeps them in <domain>/templates/<domain>/.
@@ -104,6 +106,16 @@ def _read_flash(request: Request, gettext: Any) -> tuple[str, str] | None:
         return gettext(str(message)).format(**params), str(kind)
     except (ValueError, TypeError, KeyError, IndexError):
         return None
+
+
+def page_gettext(request: Request) -> Callable[[str], str]:
+    """gettext in the language of the page being answered (user, cookie, browser, default)."""
+    return i18n.translations(language_for(request, getattr(request.state, "user", None))).gettext
+
+
+def explain(request: Request, exc: H2HError) -> str:
+    """An error's message in the language of the page that shows it."""
+    return exc.translated(page_gettext(request))
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from h2h import i18n
 from h2h.accounts import service as accounts
 from h2h.accounts.models import ROLE_LABELS, AuditEvent, Role
 from h2h.db import utcnow
@@ -26,11 +25,10 @@ from h2h.deps import (
     WorkspaceDep,
     client_ip,
     form_csrf,
-    language_for,
     optional_auth,
 )
-from h2h.errors import N_, Conflict, H2HError, InvalidInput, TooManyAttempts, Unauthenticated
-from h2h.templating import NavItem, add_nav, flash, redirect, render
+from h2h.errors import N_, Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from h2h.templating import NavItem, add_nav, explain, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 MaybeAuth = Annotated[Auth | None, Depends(optional_auth)]
@@ -47,12 +45,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
-
-
-def _explain(request: Request, exc: H2HError) -> str:
-    """The error's message in the language of the page that shows it."""
-    lang = language_for(request, getattr(request.state, "user", None))
-    return exc.translated(i18n.translations(lang).gettext)
 
 
 # --- login and language ---------------------------------------------------------------------
@@ -99,7 +91,7 @@ def login(
         )
     except (Unauthenticated, TooManyAttempts) as exc:
         # Returned, not raised: the failed attempt must be committed to count for throttling.
-        context = {"next": _safe_next(next), "email": email[:320], "error": _explain(request, exc)}
+        context = {"next": _safe_next(next), "email": email[:320], "error": explain(request, exc)}
         return render(request, "accounts/login.html", context, status_code=exc.status_code)
     raw, _ = accounts.start_session(
         session,
@@ -180,7 +172,7 @@ def create_workspace(
         return render(
             request,
             "accounts/workspace_new.html",
-            {"form": form, "error": _explain(request, exc)},
+            {"form": form, "error": explain(request, exc)},
             status_code=exc.status_code,
         )
     response = redirect(f"/w/{workspace.slug}/")
@@ -258,7 +250,7 @@ def update_settings(
         return render(
             request,
             "accounts/settings.html",
-            {"active": "settings", "error": _explain(request, exc)},
+            {"active": "settings", "error": explain(request, exc)},
             status_code=exc.status_code,
         )
     response = redirect(f"/w/{ctx.workspace.slug}/settings")
@@ -313,7 +305,7 @@ def invite(
             request,
             ctx,
             session,
-            error=_explain(request, exc),
+            error=explain(request, exc),
             invite_form={"email": email, "role": role},
             status_code=exc.status_code,
         )
@@ -425,7 +417,7 @@ def accept_invitation(
         return render(
             request,
             "accounts/invitation.html",
-            {"invitation": invitation, "form": {"name": name}, "error": _explain(request, exc)},
+            {"invitation": invitation, "form": {"name": name}, "error": explain(request, exc)},
             status_code=exc.status_code,
         )
     response = redirect(f"/w/{membership.workspace.slug}/")
@@ -481,7 +473,7 @@ def update_profile(
     except InvalidInput as exc:
         session.rollback()
         return _account_page(
-            request, auth, session, status_code=exc.status_code, error=_explain(request, exc)
+            request, auth, session, status_code=exc.status_code, error=explain(request, exc)
         )
     response = redirect("/account")
     flash(response, request, N_("Profile saved."))
@@ -510,7 +502,7 @@ def change_password(
             auth,
             session,
             status_code=exc.status_code,
-            password_error=_explain(request, exc),
+            password_error=explain(request, exc),
         )
     response = redirect("/account")
     flash(response, request, N_("Password changed. Other sessions were logged out."))
@@ -525,7 +517,7 @@ def create_token(
         raw, token = accounts.create_api_token(session, user=auth.user, name=name)
     except InvalidInput as exc:
         return _account_page(
-            request, auth, session, status_code=exc.status_code, token_error=_explain(request, exc)
+            request, auth, session, status_code=exc.status_code, token_error=explain(request, exc)
         )
     return _account_page(request, auth, session, new_token=raw, new_token_name=token.name)
 

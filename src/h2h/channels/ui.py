@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from h2h import i18n
 from h2h.accounts.models import Role
 from h2h.channels import importer
 from h2h.channels import service as channels
@@ -37,12 +36,11 @@ from h2h.deps import (
     WorkspaceContext,
     WorkspaceDep,
     form_csrf,
-    language_for,
 )
-from h2h.errors import N_, Conflict, H2HError, InvalidInput, NotFound
+from h2h.errors import N_, Conflict, InvalidInput, NotFound
 from h2h.jobs import Jobs
 from h2h.subjects import service as subjects
-from h2h.templating import NAV, NavItem, flash, redirect, render
+from h2h.templating import NAV, NavItem, explain, flash, page_gettext, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 
@@ -148,14 +146,6 @@ def _setting_label(key: str) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _gettext(request: Request) -> Any:
-    return i18n.translations(language_for(request, getattr(request.state, "user", None))).gettext
-
-
-def _explain(request: Request, exc: H2HError) -> str:
-    return exc.translated(_gettext(request))
 
 
 def _zone(ctx: WorkspaceContext) -> ZoneInfo:
@@ -367,7 +357,7 @@ def create_channel(
     kind: FormStr = "",
     name: FormStr = "",
 ) -> Response:
-    gettext = _gettext(request)
+    gettext = page_gettext(request)
     try:
         channel_kind = _parse_kind(kind)
         config, secrets, interval = _settings_from(channel_kind, form, gettext)
@@ -390,7 +380,7 @@ def create_channel(
             request,
             ctx,
             session,
-            error=_explain(request, exc),
+            error=explain(request, exc),
             form=echo,
             status_code=exc.status_code,
         )
@@ -515,7 +505,7 @@ def check_channel(
         detail = channels.check_connection(session, channel=channel)
     except InvalidInput as exc:
         if inline:
-            return render(request, "channels/_check.html", {"error": _explain(request, exc)})
+            return render(request, "channels/_check.html", {"error": explain(request, exc)})
         flash(response, request, exc.message, "error", **exc.params)
         return response
     if inline:
@@ -603,7 +593,7 @@ def log_offline(
             ctx,
             session,
             channel,
-            offline_error=_explain(request, exc),
+            offline_error=explain(request, exc),
             offline_form={**echo, "felt": felt},
             status_code=exc.status_code,
         )
@@ -659,7 +649,7 @@ async def upload_file(
             ctx,
             session,
             channel,
-            upload_error=_explain(request, exc),
+            upload_error=explain(request, exc),
             upload_form={"mapping": mapping},
             status_code=422,
         )
@@ -817,7 +807,7 @@ def start_mapped_import(
             session,
             settings,
             form,
-            error=_explain(request, exc),
+            error=explain(request, exc),
             status_code=exc.status_code,
         )
     run = _start_import(

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from h2h import i18n
 from h2h.accounts.models import Role
 from h2h.deps import (
     AdminWorkspace,
@@ -17,13 +16,12 @@ from h2h.deps import (
     WorkspaceContext,
     WorkspaceDep,
     form_csrf,
-    language_for,
 )
 from h2h.errors import N_, Conflict, H2HError, InvalidInput
 from h2h.subjects import service as subjects
 from h2h.subjects.models import SUBJECT_LABELS, Subject, SubjectKind
 from h2h.subjects.query import QueryError, format_error, parse
-from h2h.templating import NAV, NavItem, flash, redirect, render
+from h2h.templating import NAV, NavItem, explain, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 FormStr = Annotated[str, Form(max_length=10_000)]
@@ -40,28 +38,20 @@ def _nav_after(anchor: str, item: NavItem) -> None:
 _nav_after("channels", NavItem("subjects", N_("Subjects"), "/subjects", "tag"))
 
 
-def _gettext(request: Request) -> Any:
-    return i18n.translations(language_for(request, getattr(request.state, "user", None))).gettext
-
-
-def _explain(request: Request, exc: H2HError) -> str:
-    return exc.translated(_gettext(request))
-
-
 def query_feedback(request: Request, query: str) -> dict[str, str] | None:
     """None for a query that parses; else the faulty line with a caret under it, and why."""
     try:
         parse(query)
     except QueryError as exc:
         excerpt = format_error(query, exc, message="").rstrip()
-        return {"excerpt": excerpt, "message": _explain(request, exc)}
+        return {"excerpt": excerpt, "message": explain(request, exc)}
     return None
 
 
 def _errors(request: Request, exc: H2HError, query: str) -> dict[str, Any]:
     """A query error goes under the query field, with a caret; anything else above the form."""
     feedback = query_feedback(request, query) if exc.field == "query" else None
-    return {"query_error": feedback, "error": None if feedback else _explain(request, exc)}
+    return {"query_error": feedback, "error": None if feedback else explain(request, exc)}
 
 
 def _parse_kind(value: str) -> SubjectKind:
