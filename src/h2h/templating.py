@@ -41,9 +41,12 @@ class NavItem:
 NAV: list[NavItem] = []
 
 
-def add_nav(item: NavItem) -> None:
-    if all(existing.key != item.key for existing in NAV):
-        NAV.append(item)
+def add_nav(item: NavItem, *, after: str | None = None) -> None:
+    """Add a navigation entry once; ``after`` places it behind the entry with that key."""
+    keys = [existing.key for existing in NAV]
+    if item.key in keys:
+        return
+    NAV.insert(keys.index(after) + 1 if after in keys else len(NAV), item)
 
 
 def _environment() -> Environment:

@@ -40,7 +40,7 @@ from h2h.deps import (
 from h2h.errors import N_, Conflict, InvalidInput, NotFound
 from h2h.jobs import Jobs
 from h2h.subjects import service as subjects
-from h2h.templating import NAV, NavItem, explain, flash, page_gettext, redirect, render
+from h2h.templating import NavItem, add_nav, explain, flash, page_gettext, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 
@@ -53,17 +53,8 @@ UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(?:csv|tsv|txt|jsonl|ndjson|json|xlsx)"
 LANGUAGE_FILTERS = {"ru": N_("Russian"), "en": N_("English")}
 
 
-def _nav_after(anchor: str, item: NavItem) -> None:
-    # add_nav appends in import order; the pages people work in belong right after Overview,
-    # before Team and Settings.
-    if any(existing.key == item.key for existing in NAV):
-        return
-    keys = [existing.key for existing in NAV]
-    NAV.insert(keys.index(anchor) + 1 if anchor in keys else len(NAV), item)
-
-
-_nav_after("dashboard", NavItem("mentions", N_("Mentions"), "/mentions", "inbox"))
-_nav_after("mentions", NavItem("channels", N_("Channels"), "/channels", "plug"))
+add_nav(NavItem("mentions", N_("Mentions"), "/mentions", "inbox"), after="dashboard")
+add_nav(NavItem("channels", N_("Channels"), "/channels", "plug"), after="mentions")
 
 
 # --- the settings each kind of channel asks for --------------------------------------------

@@ -21,21 +21,13 @@ from h2h.errors import N_, Conflict, H2HError, InvalidInput
 from h2h.subjects import service as subjects
 from h2h.subjects.models import SUBJECT_LABELS, Subject, SubjectKind
 from h2h.subjects.query import QueryError, format_error, parse
-from h2h.templating import NAV, NavItem, explain, flash, redirect, render
+from h2h.templating import NavItem, add_nav, explain, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 FormStr = Annotated[str, Form(max_length=10_000)]
 
 
-def _nav_after(anchor: str, item: NavItem) -> None:
-    # add_nav appends in import order; subjects belong with the listening pages, before Team.
-    if any(existing.key == item.key for existing in NAV):
-        return
-    keys = [existing.key for existing in NAV]
-    NAV.insert(keys.index(anchor) + 1 if anchor in keys else len(NAV), item)
-
-
-_nav_after("channels", NavItem("subjects", N_("Subjects"), "/subjects", "tag"))
+add_nav(NavItem("subjects", N_("Subjects"), "/subjects", "tag"), after="channels")
 
 
 def query_feedback(request: Request, query: str) -> dict[str, str] | None:
