@@ -139,6 +139,12 @@ def main() -> None:
                 ),
                 "UI GET /w/zerno/ dashboard (cookie)": ("/w/zerno/", {}, cookies),
                 "UI GET /w/zerno/members (cookie)": ("/w/zerno/members", {}, cookies),
+                "UI GET /w/zerno/mentions stream (cookie)": ("/w/zerno/mentions", {}, cookies),
+                "API GET /workspaces/zerno/messages?q=раф (token)": (
+                    "/api/v1/workspaces/zerno/messages?q=раф",
+                    bearer,
+                    {},
+                ),
             }
             results = {
                 name: _measure(base, path, headers, jar, args.requests, args.threads)
