@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from h2h import __version__, i18n, registry
+from h2h import __version__, registry
 from h2h.accounts import api as accounts_api
 from h2h.accounts import ui as accounts_ui
 from h2h.channels import api as channels_api
@@ -24,13 +24,13 @@ from h2h.channels import ui as channels_ui
 from h2h.channels import widget as channels_widget
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
-from h2h.deps import LANG_COOKIE, SESSION_COOKIE, language_for
+from h2h.deps import LANG_COOKIE, SESSION_COOKIE
 from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
-from h2h.templating import redirect, render
+from h2h.templating import page_gettext, redirect, render
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         if "\x00" in request.url.path or b"%00" in request.scope["query_string"]:
             if _is_api(request):
                 return _problem(400, "Bad request", "The URL must not contain NUL characters.")
-            title = i18n.translations(language_for(request)).gettext("Invalid input")
+            title = page_gettext(request)("Invalid input")
             return _error_page(request, 400, title, "")
         response: Response = await call_next(request)
         return response
@@ -210,8 +210,8 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(H2HError)
     async def domain_error(request: Request, exc: H2HError) -> Response:
-        gettext = i18n.translations(language_for(request, getattr(request.state, "user", None)))
-        detail = exc.translated(gettext.gettext)
+        gettext = page_gettext(request)
+        detail = exc.translated(gettext)
         headers = {}
         if hasattr(exc, "retry_after"):
             headers["Retry-After"] = str(exc.retry_after)
@@ -222,7 +222,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             return response
         if isinstance(exc, Unauthenticated):
             return redirect(f"/login?next={request.url.path}")
-        return _error_page(request, exc.status_code, gettext.gettext(exc.title), detail)
+        return _error_page(request, exc.status_code, gettext(exc.title), detail)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -230,7 +230,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if _is_api(request):
             return _problem(422, "Invalid input", detail, errors=errors)
-        gettext = i18n.translations(language_for(request)).gettext
+        gettext = page_gettext(request)
         return _error_page(request, 422, gettext("Invalid input"), detail)
 
     @app.exception_handler(StarletteHTTPException)
@@ -240,7 +240,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             response = _problem(exc.status_code, detail, detail)
         else:
-            gettext = i18n.translations(language_for(request)).gettext
+            gettext = page_gettext(request)
             title = gettext(HTTP_TITLES.get(exc.status_code, N_("Something went wrong")))
             response = _error_page(request, exc.status_code, title, "")
         if exc.headers:
@@ -250,7 +250,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        gettext = i18n.translations(language_for(request)).gettext
+        gettext = page_gettext(request)
         detail = gettext("Something went wrong on our side. The error has been logged.")
         if _is_api(request):
             return _problem(500, "Internal server error", detail)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from h2h.config import Environment, Settings
 from h2h.web import create_app
@@ -110,3 +111,15 @@ def test_openapi_spec_is_served(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/workspaces/{ws}/members" in spec["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_error_pages_speak_the_users_language_even_when_the_browser_asks_otherwise(
+    client: TestClient, cast: Cast, session: Session
+) -> None:
+    from h2h.accounts import service as accounts
+
+    accounts.update_profile(session, user=cast.owner.user, language="ru")
+    session.commit()
+    login(client, cast.owner.user.email)
+    page = client.get("/w/alpha/audit?page=0", headers={"Accept-Language": "en"})
+    assert page.status_code == 422 and "Некорректные данные" in page.text
