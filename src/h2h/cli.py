@@ -19,6 +19,7 @@ from h2h.accounts.models import Role
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker, transaction
 from h2h.errors import H2HError
+from h2h.nlp import cli as nlp_cli
 
 app = typer.Typer(
     help="H2H — social CRM for human-to-human customer relationships.",
@@ -29,6 +30,7 @@ workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users and invitations.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(user_app, name="user")
+app.add_typer(nlp_cli.app, name="nlp")
 console = Console()
 err = Console(stderr=True)
 

@@ -13,6 +13,8 @@ MODULES = (
     "h2h.accounts.tasks",
     "h2h.channels.tasks",
     "h2h.subjects.service",  # subject matching after ingest
+    "h2h.nlp.service",  # analysis after ingest
+    "h2h.nlp.tasks",
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

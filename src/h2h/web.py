@@ -28,6 +28,8 @@ from h2h.deps import LANG_COOKIE, SESSION_COOKIE
 from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
+from h2h.nlp import api as nlp_api
+from h2h.nlp import ui as nlp_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs = Jobs(backend)
         jobs.every(timedelta(hours=1), "accounts.purge_expired")
         jobs.every(timedelta(seconds=30), "channels.poll_due")
+        jobs.every(timedelta(seconds=10), "nlp.analyze_pending")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         channels_api.router,
         channels_api.public_router,
         subjects_api.router,
+        nlp_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         channels_ui.router,
         channels_widget.public_router,
         subjects_ui.router,
+        nlp_ui.router,
     ):
         app.include_router(ui)
     app.mount(

@@ -23,6 +23,8 @@ from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
 from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
+from h2h.nlp import service as nlp
+from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
 from h2h.subjects import service as subjects
 from h2h.subjects.models import Subject, SubjectKind
 from tests.conftest import Cast, login
@@ -40,11 +42,13 @@ NO_TENANT_PARAMS = {
     "subject_id",
     "import_id",
     "public_key",
+    "aspect_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
     "POST /api/v1/workspaces/{ws}/subjects/check-query",
     "POST /w/{ws}/subjects/check-query",
+    "POST /api/v1/workspaces/{ws}/nlp/analyze",
 }
 # Writes an agent may make in a workspace; every other workspace write needs an admin.
 AGENT_WRITES = {
@@ -56,6 +60,8 @@ AGENT_WRITES = {
     "POST /w/{ws}/imports/mapping",
     "POST /w/{ws}/members/{member_id}/remove",  # leaving: only one's own membership
     "DELETE /api/v1/workspaces/{ws}/members/{member_id}",
+    "POST /api/v1/workspaces/{ws}/messages/{message_id}/corrections",
+    "POST /w/{ws}/mentions/{message_id}/analysis",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -73,6 +79,9 @@ JSON_BODIES = {
     "SubjectCreate": {"kind": "brand", "name": "X", "query": "x"},
     "SubjectUpdate": {"name": "Y"},
     "QueryCheck": {"query": "x"},
+    "AnalyzeRequest": {"texts": ["hello"]},
+    "CorrectionCreate": {"field": "sentiment", "value": "negative"},
+    "AspectCreate": {"key": "stolen", "name": "Stolen", "terms": ["x"]},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -81,6 +90,10 @@ FORM_BODY = {
     "language": "en",
     "timezone": "UTC",
     "password": "y" * 12,
+    "field": "sentiment",
+    "sentiment": "negative",
+    "key": "stolen",
+    "terms": "stolen",
 }
 
 
@@ -167,12 +180,16 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     run = channels.start_import(
         session, workspace_id=cast.b.id, channel_id=channel.id, filename="b.csv", sha256="0" * 64
     )
+    aspect = nlp.save_aspect(
+        session, workspace_id=cast.b.id, actor=owner_b, key="beta_only", name="B", terms="beta"
+    )
     session.commit()
     return {
         "channel_id": str(channel.id),
         "message_id": str(stored.inserted[0]),
         "subject_id": str(subject.id),
         "import_id": str(run.id),
+        "aspect_id": str(aspect.id),
         "public_key": "wgt_" + uuid.uuid4().hex,  # a widget key nobody was given
         "member_id": str(outsider_owner.membership.id),
         "invitation_id": str(invitation.id),
@@ -227,7 +244,7 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         rows.append((i.id, i.email, i.role, i.revoked_at))
     for t in session.scalars(select(ApiToken).where(ApiToken.user_id == cast.outsider.user.id)):
         rows.append((t.id, t.revoked_at))
-    for model in (Channel, Message, Subject, ImportRun):
+    for model in (Channel, Message, Subject, ImportRun, Analysis, Correction, WorkspaceAspect):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
                 tuple(
@@ -268,7 +285,15 @@ def test_a_member_of_a_gets_404_for_every_record_of_b(
 def _own_ids(cast: Cast) -> dict[str, str]:
     missing = str(uuid.uuid4())
     ids = dict.fromkeys(
-        ("invitation_id", "token_id", "channel_id", "message_id", "subject_id", "import_id"),
+        (
+            "invitation_id",
+            "token_id",
+            "channel_id",
+            "message_id",
+            "subject_id",
+            "import_id",
+            "aspect_id",
+        ),
         missing,
     )
     return {**ids, "member_id": str(cast.owner.membership.id), "token": "x", "public_key": "x"}

@@ -31,6 +31,7 @@ from h2h.deps import (
     api_csrf,
 )
 from h2h.errors import N_, InvalidInput, NotFound
+from h2h.nlp.models import INTENTS, Sentiment
 from h2h.subjects import service as subjects
 
 AuthDep = Annotated[Auth, Depends(api_csrf)]
@@ -140,9 +141,15 @@ def list_messages(
     since: datetime | None = None,
     until: datetime | None = None,
     include_duplicates: bool = False,
+    sentiment: Sentiment | None = None,
+    intent: Annotated[str | None, Query(pattern="^(" + "|".join(INTENTS) + ")$")] = None,
+    aspect: Annotated[str | None, Query(max_length=64)] = None,
+    min_urgency: Annotated[float | None, Query(ge=0, le=1)] = None,
+    most_urgent_first: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> object:
-    """The stream of messages: filter by channel, subject, language, author, dates; search text."""
+    """The stream of messages: filter by channel, subject, language, author, dates, sentiment,
+    intent, aspect and urgency; search text."""
     filters = channels.MessageFilter(
         query=q,
         channel_id=channel_id,
@@ -152,6 +159,11 @@ def list_messages(
         since=since,
         until=until,
         include_duplicates=include_duplicates,
+        sentiment=sentiment.value if sentiment else None,
+        intent=intent,
+        aspect=aspect,
+        min_urgency=min_urgency,
+        most_urgent_first=most_urgent_first,
     )
     items, total = channels.list_messages(
         session, workspace_id=ctx.workspace.id, filters=filters, page=page

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -278,3 +278,16 @@ def store(
     return write(
         session, workspace_id=workspace_id, channel_id=channel_id, rows=rows, repeated=repeated
     )
+
+
+def set_languages(
+    session: Session, *, workspace_id: uuid.UUID, languages: dict[uuid.UUID, str | None]
+) -> None:
+    """Store the language the NLP pipeline found for messages (it knows better than the script)."""
+    rows = [
+        {"workspace_id": workspace_id, "id": message_id, "language": language}
+        for message_id, language in languages.items()
+        if language
+    ]
+    if rows:
+        session.execute(update(Message), rows)

@@ -372,6 +372,11 @@ class MessageFilter:
     since: datetime | None = None
     until: datetime | None = None
     include_duplicates: bool = False
+    sentiment: str | None = None
+    intent: str | None = None
+    aspect: str | None = None
+    min_urgency: float | None = None
+    most_urgent_first: bool = False
 
 
 def list_messages(
@@ -408,13 +413,48 @@ def list_messages(
     terms = textproc.search_terms(filters.query) if filters.query.strip() else []
     if terms:
         query = _full_text(session, query, terms)
+    query, order = _understanding(query, workspace_id, filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(Message.created_at.desc(), Message.id.desc())
+        query.order_by(*order, Message.created_at.desc(), Message.id.desc())
         .offset((max(page, 1) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
     return list(rows), total
+
+
+def _understanding(
+    query: Any, workspace_id: uuid.UUID, filters: MessageFilter
+) -> tuple[Any, list[Any]]:
+    """Filters and order on the NLP analysis (sentiment, intent, aspect, urgency)."""
+    from h2h.nlp.models import INTENTS, Analysis, AnalysisAspect
+
+    wanted = (filters.sentiment, filters.intent, filters.min_urgency, filters.most_urgent_first)
+    order: list[Any] = []
+    if any(value is not None and value is not False for value in wanted):
+        query = query.join(
+            Analysis,
+            (Analysis.workspace_id == Message.workspace_id) & (Analysis.message_id == Message.id),
+        )
+        if filters.sentiment:
+            query = query.where(Analysis.sentiment == filters.sentiment)
+        if filters.intent in INTENTS:
+            bit = 1 << INTENTS.index(filters.intent)
+            query = query.where(Analysis.intents.op("&")(bit) != 0)
+        if filters.min_urgency is not None:
+            query = query.where(Analysis.urgency >= filters.min_urgency)
+        if filters.most_urgent_first:
+            order.append(Analysis.urgency.desc())
+    if filters.aspect:
+        query = query.where(
+            Message.id.in_(
+                select(AnalysisAspect.message_id).where(
+                    AnalysisAspect.workspace_id == workspace_id,
+                    AnalysisAspect.aspect == filters.aspect,
+                )
+            )
+        )
+    return query, order
 
 
 def _full_text(session: Session, query: Any, terms: list[list[str]]) -> Any:

@@ -39,6 +39,10 @@ from h2h.deps import (
 )
 from h2h.errors import N_, Conflict, InvalidInput, NotFound
 from h2h.jobs import Jobs
+from h2h.nlp import profanity
+from h2h.nlp import service as nlp
+from h2h.nlp import ui as nlp_ui
+from h2h.nlp.models import INTENT_LABELS, SENTIMENT_LABELS, URGENCY_REASON_LABELS
 from h2h.subjects import service as subjects
 from h2h.templating import NavItem, add_nav, explain, flash, page_gettext, redirect, render
 
@@ -50,7 +54,13 @@ RECENT = 10
 CLAMP_AT = 480  # characters; longer texts show a preview with a "more" expander
 REJECTIONS_SHOWN = 500
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(?:csv|tsv|txt|jsonl|ndjson|json|xlsx)")
-LANGUAGE_FILTERS = {"ru": N_("Russian"), "en": N_("English")}
+LANGUAGE_FILTERS = {
+    "ru": N_("Russian"),
+    "en": N_("English"),
+    "uk": N_("Ukrainian"),
+    "other": N_("Other languages"),
+}
+URGENCY_FILTERS = {"high": (N_("High urgency"), 0.6), "medium": (N_("Medium or higher"), 0.3)}
 
 
 add_nav(NavItem("mentions", N_("Mentions"), "/mentions", "inbox"), after="dashboard")
@@ -199,6 +209,11 @@ class StreamQuery:
     since: str = ""
     until: str = ""
     reposts: bool = False
+    sentiment: str = ""
+    intent: str = ""
+    aspect: str = ""
+    urgency: str = ""
+    sort: str = ""
 
     def filters(self, zone: ZoneInfo) -> channels.MessageFilter:
         since, until = _as_date(self.since), _as_date(self.until)
@@ -212,6 +227,13 @@ class StreamQuery:
             since=_day_start(since, zone) if since else None,
             until=_day_start(until + timedelta(days=1), zone) if until else None,
             include_duplicates=self.reposts,
+            sentiment=self.sentiment if self.sentiment in SENTIMENT_LABELS else None,
+            intent=self.intent if self.intent in INTENT_LABELS else None,
+            aspect=self.aspect or None,
+            min_urgency=URGENCY_FILTERS[self.urgency][1]
+            if self.urgency in URGENCY_FILTERS
+            else None,
+            most_urgent_first=self.sort == "urgent",
         )
 
     def url(self, slug: str, page: int = 1) -> str:
@@ -224,7 +246,7 @@ class StreamQuery:
 
     @property
     def active(self) -> bool:
-        return any(v for k, v in asdict(self).items() if k != "reposts")
+        return any(v for k, v in asdict(self).items() if k not in ("reposts", "sort"))
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -244,9 +266,28 @@ def mentions(
     since: Annotated[str, Query(max_length=32)] = "",
     until: Annotated[str, Query(max_length=32)] = "",
     reposts: bool = False,
+    sentiment: Annotated[str, Query(max_length=16)] = "",
+    intent: Annotated[str, Query(max_length=16)] = "",
+    aspect: Annotated[str, Query(max_length=64)] = "",
+    urgency: Annotated[str, Query(max_length=16)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    stream = StreamQuery(q, subject, channel, language, author, since, until, reposts)
+    stream = StreamQuery(
+        q,
+        subject,
+        channel,
+        language,
+        author,
+        since,
+        until,
+        reposts,
+        sentiment,
+        intent,
+        aspect,
+        urgency,
+        sort,
+    )
     workspace_id = ctx.workspace.id
     items, total = channels.list_messages(
         session, workspace_id=workspace_id, filters=stream.filters(_zone(ctx)), page=page
@@ -263,6 +304,9 @@ def mentions(
         "subjects": subjects.list_subjects(session, workspace_id=workspace_id),
         "matched": subjects.subjects_of(session, workspace_id=workspace_id, message_ids=ids),
         "reposts": channels.repost_counts(session, workspace_id=workspace_id, message_ids=ids),
+        "analyses": nlp.analyses_of(session, workspace_id=workspace_id, message_ids=ids),
+        "aspect_labels": nlp_ui.aspect_labels(session, workspace_id),
+        "urgency_filters": URGENCY_FILTERS,
         **_shared(),
     }
     if _fragment(request, "stream-results"):
@@ -281,6 +325,10 @@ def _shared() -> dict[str, Any]:
         "language_filters": LANGUAGE_FILTERS,
         "safe_url": safe_url,
         "clamp_at": CLAMP_AT,
+        "intent_labels": INTENT_LABELS,
+        "sentiment_labels": SENTIMENT_LABELS,
+        "masked": profanity.mask,
+        "reason_labels": URGENCY_REASON_LABELS,
     }
 
 
@@ -308,6 +356,7 @@ def message_page(
         "original": original,
         "copies": channels.copies_of(session, message=message),
         "raw_json": json.dumps(message.raw, indent=2, ensure_ascii=False, default=str),
+        **nlp_ui.analysis_context(session, ctx, message),
         **_shared(),
     }
     return render(request, "channels/message.html", context)
