@@ -173,3 +173,20 @@ def test_a_model_file_with_pickled_objects_is_refused(tmp_path: Path) -> None:
     np.savez(target / "model.npz", word_vocab=np.array([object()], dtype=object))
     with pytest.raises(ModelError, match="cannot read"):
         SentimentModel.load(target)
+
+
+def test_fast_tfidf_rows_equal_scikit_learn_rows() -> None:
+    model = runtime.shipped().sentiment("ru")
+    texts = [
+        "Привет, как дела?",
+        "",
+        "ок",
+        "a",
+        "Очень-очень вкусно!!! )))",
+        "  пробелы   и\tтабы\nи строки  ",
+        "mixed English и русский 123",
+    ]
+    fast = model.features(texts)
+    reference = model.sklearn_features(texts)
+    assert fast.shape == reference.shape
+    assert abs(fast - reference).max() < 1e-5

@@ -78,8 +78,8 @@ def eval_sentiment(
     test = loader("test", root)
     model = (models or runtime.shipped()).sentiment(code)
     started = time.perf_counter()
-    rows = model.features([normalize(e.text) for e in test])
-    proba = model.proba(rows)
+    clean = [normalize(e.text) for e in test]
+    proba = model.proba(model.features(clean), clean)
     seconds = time.perf_counter() - started
     predicted = [model.classes[i] for i in proba.argmax(axis=1)]
     gold = [e.label for e in test]

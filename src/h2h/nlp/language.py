@@ -20,7 +20,6 @@ _CYRILLIC = re.compile(r"[а-яёА-ЯЁіїєґІЇЄҐўЎқғңүұһәөҚҒ
 _LATIN = re.compile(r"[a-zA-Z]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _OTHER_CYRILLIC = re.compile(r"[ўЎқғңүұһәөҚҒҢҮҰҺӘӨ]")  # Belarusian, Kazakh and neighbours
-_LATIN_NON_ENGLISH = re.compile(r"[äöüßàâçéèêëîïôûùÿñáíóúãõąćęłńśźżğışşçÀ-ÖØ-Ý]", re.IGNORECASE)
 
 
 def detect(text: str) -> str | None:
@@ -38,7 +37,7 @@ def detect(text: str) -> str | None:
                 sample, "uk" if cyrillic < _MIN_LETTERS_FOR_OTHER else "ru", ("ru", "uk")
             )
         return "ru"
-    if latin < _MIN_LETTERS_FOR_OTHER or not _LATIN_NON_ENGLISH.search(sample) and latin < 60:
+    if latin < _MIN_LETTERS_FOR_OTHER or _ENGLISH_WORDS.search(sample):
         return "en"
     return _arbitrate(sample, "en", ("en", OTHER))
 
@@ -55,6 +54,13 @@ def _arbitrate(text: str, default: str, allowed: tuple[str, ...]) -> str:
     return code if best.value >= _CONFIDENT else default
 
 
+# Function words that only English among the detector's Latin-script languages uses; one
+# of them settles it without asking lingua (which costs more than the rest of the stage).
+_ENGLISH_WORDS = re.compile(
+    r"\b(?:the|and|you|your|my|is|are|was|have|has|with|this|that|for|not|it's|i'm|don't|"
+    r"can't|please|thanks|what|when|why|how|just|from|they|we|our)\b",
+    re.IGNORECASE,
+)
 _PLACEHOLDERS = re.compile(r"\bx(?:user|url)\b|#\w+")
 _CODES = {"RUSSIAN": "ru", "ENGLISH": "en", "UKRAINIAN": "uk"}
 

@@ -66,6 +66,7 @@ def analyze(
     ]
     probabilities, cues = _sentiment(models, clean, langs)
     out: list[Analysis] = []
+    version = models.version
     for i, text in enumerate(clean):
         out.append(
             _one(
@@ -77,7 +78,7 @@ def analyze(
                 reach[i] if reach else None,
             )
         )
-        out[-1].model_version = models.version
+        out[-1].model_version = version
     if entities:
         for analysis, found in zip(out, entities_mod.extract(clean, langs), strict=True):
             analysis.entities = [asdict(entity) for entity in found]
@@ -172,8 +173,9 @@ def _sentiment(
             groups.setdefault(models.language_for(lang, text), []).append(i)
     for code, indices in groups.items():
         model = models.sentiment(code)
-        rows = model.features([texts[i] for i in indices])
-        three = model.three_way(model.proba(rows))
+        chosen = [texts[i] for i in indices]
+        rows = model.features(chosen)
+        three = model.three_way(model.proba(rows, chosen))
         for position, i in enumerate(indices):
             proba[i] = three[position]
             label = LABELS[int(three[position].argmax())]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class Models:
             return "en"
         return "ru" if _CYRILLIC.search(text) else "en"
 
-    @property
+    @cached_property
     def version(self) -> str:
         parts = [
             f"{code}:{self.meta(code).get('version', '?')}" for code in sorted(self.directories)
