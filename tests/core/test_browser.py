@@ -120,7 +120,12 @@ def test_pages_never_scroll_sideways(base_url: str, page: playwright.Page) -> No
     too_wide = {}
     for viewport in (DESKTOP, MOBILE):
         page.set_viewport_size(viewport)
-        for path in ("/w/zerno/", "/w/zerno/members"):
+        for path in (
+            "/w/zerno/",
+            "/w/zerno/members",
+            "/w/zerno/mentions",
+            "/w/zerno/understanding",
+        ):
             page.goto(f"{base_url}{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
@@ -134,3 +139,32 @@ def test_a_wrong_password_shows_the_error(base_url: str, page: playwright.Page) 
     page.fill("input[name=password]", "not the password")
     page.click("[data-testid=login-submit]")
     page.wait_for_selector("[data-testid=login-error]", timeout=2000)
+
+
+def test_an_agent_finds_threats_sees_why_and_corrects_a_label(
+    base_url: str, page: playwright.Page, console_errors: list[str]
+) -> None:
+    log_in(page, base_url, email="dmitry@zerno.example")
+    page.goto(f"{base_url}/w/zerno/mentions")
+    page.select_option("[data-testid=filter-intent]", "threat")
+    page.wait_for_url(re.compile(r".*intent=threat.*"))
+    mentions = page.locator("[data-testid=mention]")
+    assert mentions.count() >= 1
+    for i in range(mentions.count()):
+        assert mentions.nth(i).locator(".intent-threat").count() == 1
+    mentions.first.locator("[data-testid=why] summary").click()
+    assert mentions.first.locator("[data-testid=why] dd").count() >= 1
+    shoot(page, "mentions-threats.png")
+
+    mentions.first.locator("[data-testid=mention-link]").click()
+    page.wait_for_selector("[data-testid=analysis]")
+    page.click("[data-testid=corrections] summary")
+    page.select_option("[data-testid=correct-sentiment] select", "neutral")
+    page.click("[data-testid=correct-sentiment] button")
+    page.wait_for_selector("[data-testid=corrected-sentiment]")
+    shoot(page, "message-analysis.png")
+
+    page.goto(f"{base_url}/w/zerno/understanding")
+    assert page.locator("[data-testid=custom-aspect]").count() >= 1
+    shoot(page, "understanding.png")
+    assert console_errors == []

@@ -93,3 +93,17 @@ def test_too_few_corrections_train_nothing(env: None, session: Session, cast: Ca
     assert result.exit_code == 0, result.output
     assert "at least 30 are needed" in json.loads(result.output)["en"]["skipped"]
     assert session.scalars(select(WorkspaceModel)).all() == []
+
+
+def test_reanalyze_brings_every_message_up_to_the_current_models(
+    env: None, session: Session, cast: Cast
+) -> None:
+    ids = _corrected_messages(session, cast, 6)
+    result = runner.invoke(app, ["nlp", "reanalyze", "--workspace", "alpha", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "All messages carry a current analysis" in result.output
+    session.expire_all()
+    rows = session.scalars(select(Analysis)).all()
+    assert {row.message_id for row in rows} == set(ids)
+    assert {row.model_version for row in rows} == {runtime.shipped().version}
+    assert all(row.corrected == ["sentiment"] for row in rows), "corrections survive"

@@ -293,6 +293,7 @@ def _apply(row: dict[str, Any], field: str, value: Any) -> None:
     if field == CorrectionField.SENTIMENT:
         row["sentiment"] = value
         details["sentiment"] = value
+        details["sentiment_by_intent"] = False
     elif field == CorrectionField.INTENTS:
         row["intents"] = intent_mask(value)
         details["intents"] = list(value)
