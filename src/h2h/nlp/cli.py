@@ -111,7 +111,8 @@ def eval_(
     dataset: Annotated[
         str,
         typer.Option(
-            help="rusentiment, rusentitweet, airline, test_ru, test_en, challenge, dev_ru, dev_en."
+            help="rusentiment, rusentitweet, airline, test_ru, test_en, challenge, "
+            "dev_ru, dev_en, dev_threats."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,

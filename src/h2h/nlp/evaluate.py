@@ -23,7 +23,7 @@ SENTIMENT_SETS: dict[str, tuple[Callable[..., list[datasets.Example]], str]] = {
     "rusentitweet": (datasets.rusentitweet, "ru"),
     "airline": (datasets.airline, "en"),
 }
-ANNOTATION_SETS = ("test_ru", "test_en", "challenge", "dev_ru", "dev_en")
+ANNOTATION_SETS = ("test_ru", "test_en", "challenge", "dev_ru", "dev_en", "dev_threats")
 DATASETS = (*SENTIMENT_SETS, *ANNOTATION_SETS)
 
 
