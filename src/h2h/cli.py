@@ -297,6 +297,12 @@ def ingest(
     if run.error:
         err.print(f"[red]Import failed:[/red] {run.error}")
         raise typer.Exit(1)
+    if run.imported:
+        # Big imports are analysed by the server's background job, not inside the import.
+        console.print(
+            f"Sentiment, intents and aspects follow in the background of `h2h serve`, "
+            f"or now: h2h nlp reanalyze --workspace {workspace}"
+        )
 
 
 def _mapping(
