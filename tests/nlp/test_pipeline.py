@@ -190,3 +190,16 @@ def test_fast_tfidf_rows_equal_scikit_learn_rows() -> None:
     reference = model.sklearn_features(texts)
     assert fast.shape == reference.shape
     assert abs(fast - reference).max() < 1e-5
+
+
+def test_the_threat_heads_fit_the_shipped_models_and_stay_quiet_on_calm_text() -> None:
+    models = runtime.shipped()
+    for code in ("ru", "en"):
+        head = models.head("threat", code)
+        assert head is not None, f"threat head for {code} missing or trained on other features"
+        assert 0.3 <= head.threshold < 1
+        assert f"threat-{code}:" in models.version
+    calm = pipeline.analyze(
+        ["The store opens at nine tomorrow.", "Завтра откроемся в девять, приходите"]
+    )
+    assert all("threat" not in a.intents for a in calm)

@@ -23,7 +23,17 @@ SENTIMENT_SETS: dict[str, tuple[Callable[..., list[datasets.Example]], str]] = {
     "rusentitweet": (datasets.rusentitweet, "ru"),
     "airline": (datasets.airline, "en"),
 }
-ANNOTATION_SETS = ("test_ru", "test_en", "challenge", "dev_ru", "dev_en", "dev_threats")
+ANNOTATION_SETS = (
+    "test_ru",
+    "test_en",
+    "challenge",
+    "dev_ru",
+    "dev_en",
+    "dev_threats",
+    "dev_threats_b",
+    "dev_threats_c",
+    "dev_threats_d",
+)
 DATASETS = (*SENTIMENT_SETS, *ANNOTATION_SETS)
 
 

@@ -203,6 +203,12 @@ def detect(
     return _result(text, low, hits, sentiment, negative)
 
 
+def has_lever(analyzed: AnalyzedText) -> bool:
+    """Whether the text names something a threat could pull: reviews, media, regulators,
+    courts, banks, violence (the learned threat head only counts where one is named)."""
+    return bool(_scan(analyzed.tokens[:MAX_TOKENS], []).seen & LEVERS)
+
+
 def _scan(tokens: tuple[Token, ...], hits: list[Hit]) -> _Scan:
     """Word classes of every token (by surface and lemma), and the single-word cues."""
     scan = _Scan(tokens, [], [], 0, _ALWAYS)

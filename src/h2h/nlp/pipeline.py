@@ -64,7 +64,7 @@ def analyze(
         given if given else language_mod.detect(text)
         for text, given in zip(clean, languages or [None] * len(clean), strict=True)
     ]
-    probabilities, cues = _sentiment(models, clean, langs)
+    probabilities, cues, threats = _sentiment(models, clean, langs)
     out: list[Analysis] = []
     version = models.version
     for i, text in enumerate(clean):
@@ -74,6 +74,7 @@ def analyze(
                 langs[i],
                 probabilities[i],
                 cues[i],
+                threats[i],
                 extra_aspects,
                 reach[i] if reach else None,
             )
@@ -90,6 +91,7 @@ def _one(
     language: str | None,
     proba: np.ndarray,
     sentiment_cues: list[str],
+    threat: list[str] | None,
     extra_aspects: Sequence[aspects_mod.AspectDef],
     reach: int | None,
 ) -> Analysis:
@@ -98,6 +100,12 @@ def _one(
     analyzed = lemmatize(text)
     rude = profanity_mod.detect(text)
     intent = intents_mod.detect(text, analyzed, language, label, scores["negative"])
+    # The learned head counts only where there is a grievance or a named lever: on its own
+    # it also reacts to deadline words ("tomorrow") in perfectly calm messages.
+    if threat is not None and "threat" not in intent.labels:
+        grievance = label == "negative" or "complaint" in intent.labels
+        if grievance or intents_mod.has_lever(analyzed):
+            intent = _with_learned_threat(intent, threat)
     # A threat or a complaint is not neutral whatever the wording; the classifier learnt
     # from social chatter, where calm words usually mean a calm message.
     by_intent = label == "neutral" and bool(NEGATIVE_INTENTS & set(intent.labels))
@@ -161,12 +169,26 @@ def _aspects(
     return list(merged.values())
 
 
+def _with_learned_threat(
+    intent: intents_mod.IntentResult, cues: list[str]
+) -> intents_mod.IntentResult:
+    """Add the threat the learned head found where the rules found none."""
+    labels = [label for label in intents_mod.INTENTS if label in intent.labels or label == "threat"]
+    labels = [label for label in labels if label != "other"]
+    scores = {k: v for k, v in intent.scores.items() if k != "other"}
+    scores["threat"] = 0.5
+    found = {k: v for k, v in intent.cues.items() if k != "other"}
+    found["threat"] = tuple(f"≈ {cue}" for cue in cues)
+    return intents_mod.IntentResult(tuple(labels), scores, found)
+
+
 def _sentiment(
     models: runtime.Models, texts: list[str], langs: list[str | None]
-) -> tuple[np.ndarray, list[list[str]]]:
+) -> tuple[np.ndarray, list[list[str]], list[list[str] | None]]:
     """Three-way probabilities per text, each language through its own model, in one batch each."""
     proba = np.tile(np.array([0.0, 1.0, 0.0]), (len(texts), 1))
     cues: list[list[str]] = [[] for _ in texts]
+    threats: list[list[str] | None] = [None for _ in texts]
     groups: dict[str, list[int]] = {}
     for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
         if text and lang is not None:
@@ -181,4 +203,9 @@ def _sentiment(
             label = LABELS[int(three[position].argmax())]
             if label != "neutral":
                 cues[i] = model.explain(rows, position, label)
-    return proba, cues
+        head = models.head("threat", code)
+        if head is not None:
+            words = len(model.word.vocabulary_)
+            for hit in np.flatnonzero(head.proba(rows) >= head.threshold).tolist():
+                threats[indices[hit]] = head.cues(rows, hit, words, model.feature_names())
+    return proba, cues, threats

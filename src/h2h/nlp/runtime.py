@@ -13,6 +13,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from h2h.nlp.heads import BinaryHead
 from h2h.nlp.sentiment import ModelError, SentimentModel
 
 SHIPPED_DIR = Path(__file__).parent / "data"
@@ -27,6 +28,7 @@ class Models:
         self.directories = directories
         self.label = label
         self._loaded: dict[str, SentimentModel] = {}
+        self._heads: dict[str, BinaryHead | None] = {}
         self._lock = threading.Lock()
 
     def sentiment(self, code: str) -> SentimentModel:
@@ -42,6 +44,21 @@ class Models:
                     self._loaded[code] = model
         return model
 
+    def head(self, name: str, code: str) -> BinaryHead | None:
+        """A shipped yes/no head on the language's features, if it exists and still fits."""
+        key = f"{name}-{code}"
+        if key not in self._heads:
+            with self._lock:
+                path = SHIPPED_DIR / key
+                head = BinaryHead.load(path) if (path / "head.json").is_file() else None
+                # A head is a set of weights over one model's features: after a workspace
+                # swaps the model, the head no longer fits and is not used.
+                fits = head is not None and head.meta.get("features_of") == self.meta(code).get(
+                    "version"
+                )
+                self._heads[key] = head if fits else None
+        return self._heads[key]
+
     @staticmethod
     def language_for(language: str, text: str) -> str:
         """Ukrainian and other Cyrillic texts go to the Russian model, the rest to English."""
@@ -56,6 +73,9 @@ class Models:
         parts = [
             f"{code}:{self.meta(code).get('version', '?')}" for code in sorted(self.directories)
         ]
+        for code in sorted(self.directories):
+            if (head := self.head("threat", code)) is not None:
+                parts.append(f"threat-{code}:{head.meta.get('version', '?')}")
         return f"{self.label}/{'+'.join(parts)}/{RULES_VERSION}"
 
     def meta(self, code: str) -> dict[str, Any]:

@@ -115,7 +115,14 @@ def train_shipped(out_dir: Path = runtime.SHIPPED_DIR, root: Path | None = None)
             "examples": len(examples),
             "seconds": round(time.perf_counter() - started, 1),
         }
+    report["threat_heads"] = train_threat_heads(
+        runtime.Models(_directories(out_dir)), out_dir, root
+    )
     return report
+
+
+def _directories(out_dir: Path) -> dict[str, Path]:
+    return {code: out_dir / f"sentiment-{code}" for code in ("ru", "en")}
 
 
 def three_way_examples(examples: Sequence[datasets.Example]) -> list[datasets.Example]:
@@ -201,3 +208,73 @@ def _macro_f1(model: SentimentModel, held: Sequence[tuple[str, str]]) -> float:
     proba = model.three_way(model.proba(model.features(clean), clean))
     predicted = [LABELS[i] for i in proba.argmax(axis=1)]
     return round(float(f1_score([label for _, label in held], predicted, average="macro")), 4)
+
+
+# --- the threat head ------------------------------------------------------------------------
+
+THREAT_SETS = ("dev_threats", "dev_threats_b", "dev_threats_c", "dev_threats_d", "dev_ru", "dev_en")
+ORDINARY = 3000  # messages per language from the train splits, taken as non-threats
+
+
+def threat_data(code: str, root: Path | None = None) -> tuple[list[str], list[bool]]:
+    """Our development annotations of the language, plus ordinary traffic as negatives.
+
+    Ordinary traffic comes from train splits only, and never from a message that is in a
+    test annotation (the support tweets feed both), so nothing held out is trained on.
+    """
+    from h2h.nlp.evaluate import load_annotations
+
+    resolver = datasets.Resolver(root)
+    texts: list[str] = []
+    labels: list[bool] = []
+    for name in THREAT_SETS:
+        try:
+            items = load_annotations(name)
+        except FileNotFoundError:
+            continue
+        for item in items:
+            language = item.get("language") or name.rsplit("_", 1)[-1]
+            if language == code:
+                texts.append(normalize(item.get("text") or resolver.text(item["key"])))
+                labels.append("threat" in item["intents"])
+    held_out = {item["key"] for name in ("test_ru", "test_en") for item in load_annotations(name)}
+    pool = (
+        datasets.rusentiment("train", root) + datasets.rusentitweet("train", root)
+        if code == "ru"
+        else datasets.airline("train", root) + datasets.support_requests(root)
+    )
+    pool = [e for e in pool if e.key not in held_out]
+    rng = random.Random(SEED)  # noqa: S311 - a reproducible sample
+    for example in rng.sample(pool, min(ORDINARY, len(pool))):
+        texts.append(normalize(example.text))
+        labels.append(False)
+    return texts, labels
+
+
+def train_threat_heads(
+    models: runtime.Models, out_dir: Path = runtime.SHIPPED_DIR, root: Path | None = None
+) -> dict[str, Any]:
+    """One threat head per language, on that language's sentiment features."""
+    from h2h.nlp.heads import train_head
+
+    report = {}
+    for code in ("ru", "en"):
+        texts, labels = threat_data(code, root)
+        model = models.sentiment(code)
+        head, quality = train_head("threat", model, texts, labels, SEED)
+        head.meta.update(
+            {
+                "language": code,
+                "features_of": model.meta.get("version"),
+                "examples": len(texts),
+                "threats": sum(labels),
+                "data": "our dev threat annotations + dev_ru/dev_en + ordinary train-split traffic",
+                **quality,
+            }
+        )
+        head.save(out_dir / f"threat-{code}")
+        digest = hashlib.sha256((out_dir / f"threat-{code}" / "head.npz").read_bytes()).hexdigest()
+        head.meta["version"] = digest[:8]
+        head.save(out_dir / f"threat-{code}")
+        report[code] = head.meta
+    return report
