@@ -182,6 +182,14 @@ class Cast:
             raise AttributeError(name) from None
 
 
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings by environment, as the CLI reads them: this test's database and data dir."""
+    monkeypatch.setenv("H2H_DATABASE_URL", db_url)
+    monkeypatch.setenv("H2H_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # keep a developer's .env out of the test
+
+
 def make_user(session: Session, name: str, email: str | None = None) -> User:
     email = email or f"{re.sub(r'[^a-z]', '', name.lower())}-{uuid.uuid4().hex[:6]}@h2h.example"
     return accounts.create_user(session, email=email, name=name, password=PASSWORD)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,13 +39,6 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
 def test_the_commands_the_issue_names_exist() -> None:
     names = {" ".join(c) for c in COMMANDS}
     assert {"serve", "migrate", "demo", "workspace create", "user create", "user invite"} <= names
-
-
-@pytest.fixture
-def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("H2H_DATABASE_URL", db_url)
-    monkeypatch.setenv("H2H_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)  # keep a developer's .env out of the test
 
 
 def test_create_a_user_a_workspace_and_an_invitation(env: None, session: Session) -> None:

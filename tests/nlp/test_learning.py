@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -26,13 +25,6 @@ from tests.conftest import Cast
 runner = CliRunner()
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 FILLERS = ["today", "again", "this morning", "at the store", "for my order", "as usual"]
-
-
-@pytest.fixture
-def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("H2H_DATABASE_URL", db_url)
-    monkeypatch.setenv("H2H_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
 
 
 def _corrected_messages(session: Session, cast: Cast, count: int) -> list:

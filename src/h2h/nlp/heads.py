@@ -37,18 +37,16 @@ class BinaryHead:
         z = np.asarray(rows @ self.coef, dtype=np.float64).ravel() + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
-    def cues(self, rows: csr_matrix, index: int, words: int, names: Any, top: int = 3) -> list[str]:
-        """The word n-grams of one row that pushed it towards the label most."""
-        start, end = rows.indptr[index], rows.indptr[index + 1]
-        indices, data = rows.indices[start:end], rows.data[start:end]
-        keep = indices < words
-        indices, data = indices[keep], data[keep]
+    def cues(self, rows: csr_matrix, index: int, model: SentimentModel, top: int = 3) -> list[str]:
+        """The word n-grams of one row of ``model``'s features that pushed it most."""
+        indices, data = model.word_entries(rows, index)
         weights = self.coef[indices] * data
-        out = []
-        for position in np.argsort(-weights)[:top]:
-            if weights[position] > 0:
-                out.append(str(names[indices[position]]))
-        return out
+        names = model.feature_names()
+        return [
+            str(names[indices[position]])
+            for position in np.argsort(-weights)[:top]
+            if weights[position] > 0
+        ]
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -205,7 +205,6 @@ def _sentiment(
                 cues[i] = model.explain(rows, position, label)
         head = models.head("threat", code)
         if head is not None:
-            words = len(model.word.vocabulary_)
             for hit in np.flatnonzero(head.proba(rows) >= head.threshold).tolist():
-                threats[indices[hit]] = head.cues(rows, hit, words, model.feature_names())
+                threats[indices[hit]] = head.cues(rows, hit, model)
     return proba, cues, threats

@@ -105,12 +105,9 @@ class SentimentModel:
     def explain(self, rows: csr_matrix, index: int, label: str, top: int = 4) -> list[str]:
         """The n-grams of one text that pushed it most towards ``label`` (for "why")."""
         columns = [c for c, name in enumerate(self.classes) if TO_THREE.get(name, name) == label]
-        start, end = rows.indptr[index], rows.indptr[index + 1]
-        # Word n-grams only: a reader understands "ужас", not the character trigram "жас".
-        words = rows.indices[start:end] < len(self.word.vocabulary_)
-        if not words.any() or not columns:
+        indices, data = self.word_entries(rows, index)
+        if not len(indices) or not columns:
             return []
-        indices, data = rows.indices[start:end][words], rows.data[start:end][words]
         weights = self.coef[:, indices][columns].max(axis=0) * data
         order = np.argsort(-weights)[: top * 3]
         names = self.feature_names()
@@ -125,6 +122,15 @@ class SentimentModel:
             if len(out) == top:
                 break
         return out
+
+    def word_entries(
+        self, rows: csr_matrix, index: int
+    ) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+        """Columns and values of one row's word n-grams (explanations skip character ones:
+        a reader understands "ужас", not the character trigram "жас")."""
+        start, end = rows.indptr[index], rows.indptr[index + 1]
+        words = rows.indices[start:end] < len(self.word.vocabulary_)
+        return rows.indices[start:end][words], rows.data[start:end][words]
 
     def feature_names(self) -> NDArray[np.str_]:
         if self._names is None:

@@ -105,10 +105,7 @@ def train_shipped(out_dir: Path = runtime.SHIPPED_DIR, root: Path | None = None)
         )
         target = out_dir / f"sentiment-{code}"
         model.save(target)
-        # The version names the weights themselves: a new recipe or new data gives a new
-        # version, which is what marks every stored analysis stale.
-        digest = hashlib.sha256((target / "model.npz").read_bytes()).hexdigest()[:8]
-        model.meta["version"] = f"{code}-{datetime.now(UTC):%Y%m%d}-{digest}"
+        model.meta["version"] = f"{code}-{datetime.now(UTC):%Y%m%d}-{_digest(target / 'model.npz')}"
         model.save(target)
         report[code] = {
             "version": model.meta["version"],
@@ -119,6 +116,12 @@ def train_shipped(out_dir: Path = runtime.SHIPPED_DIR, root: Path | None = None)
         runtime.Models(_directories(out_dir)), out_dir, root
     )
     return report
+
+
+def _digest(path: Path) -> str:
+    """A short name for saved weights: a new recipe or new data gives a new one, which is
+    what marks every stored analysis stale."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
 def _directories(out_dir: Path) -> dict[str, Path]:
@@ -273,8 +276,7 @@ def train_threat_heads(
             }
         )
         head.save(out_dir / f"threat-{code}")
-        digest = hashlib.sha256((out_dir / f"threat-{code}" / "head.npz").read_bytes()).hexdigest()
-        head.meta["version"] = digest[:8]
+        head.meta["version"] = _digest(out_dir / f"threat-{code}" / "head.npz")
         head.save(out_dir / f"threat-{code}")
         report[code] = head.meta
     return report
