@@ -20,6 +20,7 @@ from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker, transaction
 from h2h.errors import H2HError
 from h2h.nlp import cli as nlp_cli
+from h2h.people import cli as people_cli
 
 app = typer.Typer(
     help="H2H — social CRM for human-to-human customer relationships.",
@@ -31,6 +32,8 @@ user_app = typer.Typer(help="Manage users and invitations.", no_args_is_help=Tru
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(user_app, name="user")
 app.add_typer(nlp_cli.app, name="nlp")
+app.add_typer(people_cli.app, name="people")
+app.add_typer(people_cli.import_app, name="import")
 console = Console()
 err = Console(stderr=True)
 

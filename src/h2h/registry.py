@@ -15,6 +15,7 @@ MODULES = (
     "h2h.subjects.service",  # subject matching after ingest
     "h2h.nlp.service",  # analysis after ingest
     "h2h.nlp.tasks",
+    "h2h.people.tasks",
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

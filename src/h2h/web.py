@@ -30,6 +30,8 @@ from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
+from h2h.people import api as people_api
+from h2h.people import ui as people_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         channels_api.public_router,
         subjects_api.router,
         nlp_api.router,
+        people_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         channels_widget.public_router,
         subjects_ui.router,
         nlp_ui.router,
+        people_ui.router,
     ):
         app.include_router(ui)
     app.mount(

@@ -88,6 +88,7 @@ class Message(TenantMixin, Base):
         Index("ix_messages_workspace_id_band1", "workspace_id", "band1", "created_at"),
         Index("ix_messages_workspace_id_band2", "workspace_id", "band2", "created_at"),
         Index("ix_messages_workspace_id_band3", "workspace_id", "band3", "created_at"),
+        Index("ix_messages_workspace_id_identity_id", "workspace_id", "identity_id", "created_at"),
     )
 
     channel_id: Mapped[uuid.UUID]
@@ -118,6 +119,8 @@ class Message(TenantMixin, Base):
     band3: Mapped[int | None] = mapped_column(BigInteger)
     duplicate_of_id: Mapped[uuid.UUID | None]
     import_id: Mapped[uuid.UUID | None]
+    # The author's identity in the people domain (set after ingest); the person follows from it.
+    identity_id: Mapped[uuid.UUID | None]
 
 
 class ColumnMapping(TenantMixin, Base):

@@ -12,6 +12,7 @@ from h2h.channels import models as _channels_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
 from h2h.migrate import include_object
 from h2h.nlp import models as _nlp_models  # noqa: F401
+from h2h.people import models as _people_models  # noqa: F401
 from h2h.subjects import models as _subjects_models  # noqa: F401
 
 config = context.config

@@ -1,0 +1,1 @@
+"""People: one profile per human across channels, with purchases, events, consent and merges."""

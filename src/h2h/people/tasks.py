@@ -1,0 +1,3 @@
+"""Background jobs of the people domain."""
+
+from __future__ import annotations
