@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 # Full-text search lives in database-specific objects the models do not describe: an FTS5
 # table with its shadow tables on SQLite, an expression GIN index on PostgreSQL.
-UNMODELLED_PREFIXES = ("messages_fts", "ix_messages_search")
+UNMODELLED_PREFIXES = ("messages_fts", "ix_messages_search", "ix_persons_search")
 
 
 def include_object(

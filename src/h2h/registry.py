@@ -16,6 +16,10 @@ MODULES = (
     "h2h.nlp.service",  # analysis after ingest
     "h2h.nlp.tasks",
     "h2h.people.tasks",
+    "h2h.people.profile",  # timeline sources: messages, replies, notes
+    "h2h.people.linking",  # message authors → persons after ingest
+    "h2h.people.suggestions",  # the "merge" timeline source and profile panel
+    "h2h.people.consent",  # the "consent" timeline source and profile panel
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

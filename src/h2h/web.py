@@ -32,6 +32,8 @@ from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
 from h2h.people import api as people_api
 from h2h.people import ui as people_ui
+from h2h.people import ui_merges as people_merges_ui
+from h2h.people import ui_privacy as people_privacy_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(hours=1), "accounts.purge_expired")
         jobs.every(timedelta(seconds=30), "channels.poll_due")
         jobs.every(timedelta(seconds=10), "nlp.analyze_pending")
+        jobs.every(timedelta(seconds=30), "people.link_pending")
+        jobs.every(timedelta(minutes=10), "people.resolve")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -112,6 +116,8 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         subjects_ui.router,
         nlp_ui.router,
         people_ui.router,
+        people_merges_ui.router,
+        people_privacy_ui.router,
     ):
         app.include_router(ui)
     app.mount(

@@ -6,6 +6,7 @@ a path parameter nobody taught these tests about makes them fail with a clear me
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -25,6 +26,20 @@ from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
 from h2h.nlp import service as nlp
 from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
+from h2h.people import consent, merging, resolution
+from h2h.people import service as people
+from h2h.people.models import (
+    Consent,
+    ContactBlock,
+    FieldDefinition,
+    FieldType,
+    Identity,
+    Merge,
+    MergeSuggestion,
+    Note,
+    Person,
+    PersonTag,
+)
 from h2h.subjects import service as subjects
 from h2h.subjects.models import Subject, SubjectKind
 from tests.conftest import Cast, login
@@ -43,6 +58,12 @@ NO_TENANT_PARAMS = {
     "import_id",
     "public_key",
     "aspect_id",
+    "person_id",
+    "note_id",
+    "field_id",
+    "tag",
+    "suggestion_id",
+    "merge_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -62,6 +83,31 @@ AGENT_WRITES = {
     "DELETE /api/v1/workspaces/{ws}/members/{member_id}",
     "POST /api/v1/workspaces/{ws}/messages/{message_id}/corrections",
     "POST /w/{ws}/mentions/{message_id}/analysis",
+    "POST /api/v1/workspaces/{ws}/people",
+    "PATCH /api/v1/workspaces/{ws}/people/{person_id:uuid}",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/tags",
+    "DELETE /api/v1/workspaces/{ws}/people/{person_id:uuid}/tags/{tag}",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/notes",
+    "DELETE /api/v1/workspaces/{ws}/people/{person_id:uuid}/notes/{note_id}",
+    "POST /w/{ws}/people",
+    "POST /w/{ws}/people/{person_id:uuid}",
+    "POST /w/{ws}/people/{person_id:uuid}/tags",
+    "POST /w/{ws}/people/{person_id:uuid}/tags/remove",
+    "POST /w/{ws}/people/{person_id:uuid}/notes",
+    "POST /w/{ws}/people/{person_id:uuid}/notes/{note_id}/delete",
+    "POST /api/v1/workspaces/{ws}/people/merge-suggestions/{suggestion_id:uuid}/merge",
+    "POST /api/v1/workspaces/{ws}/people/merge-suggestions/{suggestion_id:uuid}/dismiss",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/merge",
+    "POST /api/v1/workspaces/{ws}/people/merges/{merge_id:uuid}/undo",
+    "POST /w/{ws}/people/merges/suggestions/{suggestion_id:uuid}/merge",
+    "POST /w/{ws}/people/merges/suggestions/{suggestion_id:uuid}/dismiss",
+    "POST /w/{ws}/people/merges/{merge_id:uuid}/undo",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/consents",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/blocks",
+    "DELETE /api/v1/workspaces/{ws}/people/{person_id:uuid}/blocks",
+    "POST /w/{ws}/people/{person_id:uuid}/consents",
+    "POST /w/{ws}/people/{person_id:uuid}/blocks",
+    "POST /w/{ws}/people/{person_id:uuid}/blocks/remove",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -82,6 +128,16 @@ JSON_BODIES = {
     "AnalyzeRequest": {"texts": ["hello"]},
     "CorrectionCreate": {"field": "sentiment", "value": "negative"},
     "AspectCreate": {"key": "stolen", "name": "Stolen", "terms": ["x"]},
+    "PersonCreate": {"name": "Intruder", "email": "intruder@h2h.example"},
+    "PersonUpdate": {"name": "Taken over", "city": "Elsewhere"},
+    "TagCreate": {"tag": "stolen"},
+    "NoteCreate": {"text": "I was here"},
+    "FieldCreate": {"key": "stolen", "label": "Stolen", "type": "text"},
+    "FieldUpdate": {"label": "Taken over"},
+    "MergeCreate": {"other_id": str(uuid.uuid4())},
+    "ConsentCreate": {"channel": "any", "purpose": "marketing", "source": "stolen"},
+    "BlockCreate": {"channel": "any"},
+    "ErasureConfirm": {"confirm": True},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -183,8 +239,40 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     aspect = nlp.save_aspect(
         session, workspace_id=cast.b.id, actor=owner_b, key="beta_only", name="B", terms="beta"
     )
+    person = people.create_person(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's customer", email="b@h2h.example"
+    )
+    people.add_tag(session, workspace_id=cast.b.id, actor=owner_b, person=person, tag="vip")
+    consent.record_consent(
+        session, workspace_id=cast.b.id, actor=owner_b, person_id=person.id,
+        channel="email", purpose="marketing", source="B's form",
+    )  # fmt: skip
+    consent.block(session, workspace_id=cast.b.id, actor=owner_b, person_id=person.id, channel="vk")
+    note = people.add_note(
+        session, workspace_id=cast.b.id, actor=owner_b, person=person, text="B's secret"
+    )
+    field = people.create_field(
+        session, workspace_id=cast.b.id, actor=owner_b, key="b_only", label="B", type=FieldType.TEXT
+    )
+    twin_a = people.create_person(session, workspace_id=cast.b.id, actor=owner_b, name="Саша Белов")
+    people.create_person(session, workspace_id=cast.b.id, actor=owner_b, name="Sasha Belov")
+    resolution.suggest(session, workspace_id=cast.b.id)
+    suggestion = session.scalars(
+        select(MergeSuggestion).where(MergeSuggestion.workspace_id == cast.b.id)
+    ).first()
+    assert suggestion is not None
+    merged = people.create_person(session, workspace_id=cast.b.id, actor=owner_b, name="B merged")
+    merge = merging.merge(
+        session, workspace_id=cast.b.id, actor=owner_b, winner_id=twin_a.id, loser_id=merged.id
+    )
     session.commit()
     return {
+        "suggestion_id": str(suggestion.id),
+        "merge_id": str(merge.id),
+        "person_id": str(person.id),
+        "note_id": str(note.id),
+        "field_id": str(field.id),
+        "tag": "vip",
         "channel_id": str(channel.id),
         "message_id": str(stored.inserted[0]),
         "subject_id": str(subject.id),
@@ -206,7 +294,7 @@ def _fill(path: str, ws: str, ids: dict[str, str]) -> str:
                 f"route {path} has parameter {{{name}}} unknown to the tenancy tests; "
                 "add a record of workspace B for it in _foreign_ids"
             )
-        path = path.replace("{" + name + "}", values[name])
+        path = re.sub(r"\{" + name + r"(:\w+)?\}", values[name], path)
     return path
 
 
@@ -244,7 +332,24 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         rows.append((i.id, i.email, i.role, i.revoked_at))
     for t in session.scalars(select(ApiToken).where(ApiToken.user_id == cast.outsider.user.id)):
         rows.append((t.id, t.revoked_at))
-    for model in (Channel, Message, Subject, ImportRun, Analysis, Correction, WorkspaceAspect):
+    for model in (
+        Channel,
+        Message,
+        Subject,
+        ImportRun,
+        Analysis,
+        Correction,
+        WorkspaceAspect,
+        Person,
+        Identity,
+        PersonTag,
+        Note,
+        FieldDefinition,
+        MergeSuggestion,
+        Merge,
+        Consent,
+        ContactBlock,
+    ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
                 tuple(
@@ -293,10 +398,21 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "subject_id",
             "import_id",
             "aspect_id",
+            "person_id",
+            "note_id",
+            "field_id",
+            "suggestion_id",
+            "merge_id",
         ),
         missing,
     )
-    return {**ids, "member_id": str(cast.owner.membership.id), "token": "x", "public_key": "x"}
+    return {
+        **ids,
+        "member_id": str(cast.owner.membership.id),
+        "token": "x",
+        "public_key": "x",
+        "tag": "x",
+    }
 
 
 @pytest.mark.parametrize("role", ["viewer", "agent"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -210,6 +211,37 @@ def list_audit(
         .limit(AUDIT_PAGE_SIZE)
     ).all()
     return list(rows), total
+
+
+def redact_audit(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    entity_type: str,
+    entity_ids: list[str],
+    redact: Callable[[str | None, dict[str, Any]], dict[str, Any]],
+) -> int:
+    """Rewrite the details of these records' audit events; returns how many changed.
+
+    Only for a data-subject erasure: the events stay (who did what, when), and ``redact``
+    (entity id, details) -> details removes what identified the person.
+    """
+    changed = 0
+    for start in range(0, len(entity_ids), 500):
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id.in_(entity_ids[start : start + 500]),
+            )
+        )
+        for event in events:
+            details = redact(event.entity_id, dict(event.details or {}))
+            if details != event.details:
+                event.details = details
+                changed += 1
+    session.flush()
+    return changed
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -291,3 +291,60 @@ def set_languages(
     ]
     if rows:
         session.execute(update(Message), rows)
+
+
+def set_identities(
+    session: Session, *, workspace_id: uuid.UUID, identities: dict[uuid.UUID, uuid.UUID]
+) -> None:
+    """Store the author identity the people domain linked each message to."""
+    rows = [
+        {"workspace_id": workspace_id, "id": message_id, "identity_id": identity_id}
+        for message_id, identity_id in identities.items()
+    ]
+    if rows:
+        session.execute(update(Message), rows)
+
+
+ERASED_TEXT = ""
+
+
+def erase_messages(
+    session: Session, *, workspace_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
+) -> int:
+    """Remove the words and the author from these messages (a data-subject erasure).
+
+    The rows stay — channel, direction, dates, language, thread and external id — so
+    counts and reports keep adding up and a re-read of the channel finds the external id
+    already stored instead of bringing the text back. Text, search text, author, link,
+    raw payload and the text fingerprints (which could confirm a guessed text) go.
+    """
+    ids = list(message_ids)
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(Message)
+            .where(Message.workspace_id == workspace_id, Message.id.in_(ids[start : start + 500]))
+            .values(
+                text=ERASED_TEXT,
+                search_text="",
+                author_handle="",
+                author_name=None,
+                author_url=None,
+                author_followers=None,
+                url=None,
+                raw={},
+                text_hash=None,
+                minhash=None,
+                band0=None,
+                band1=None,
+                band2=None,
+                band3=None,
+                identity_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if ids and session.get_bind().dialect.name == "sqlite":
+        # FTS5 records a deletion as a new segment and keeps the old terms in the older
+        # ones until segments merge; "optimize" merges them now, so the erased words leave
+        # the index itself, not only the search results.
+        session.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')"))
+    return len(ids)

@@ -89,6 +89,14 @@ class Message(TenantMixin, Base):
         Index("ix_messages_workspace_id_band2", "workspace_id", "band2", "created_at"),
         Index("ix_messages_workspace_id_band3", "workspace_id", "band3", "created_at"),
         Index("ix_messages_workspace_id_identity_id", "workspace_id", "identity_id", "created_at"),
+        # A person's profile shows our replies in the conversations they wrote in.
+        Index(
+            "ix_messages_workspace_id_thread",
+            "workspace_id",
+            "channel_id",
+            "thread_id",
+            "created_at",
+        ),
     )
 
     channel_id: Mapped[uuid.UUID]

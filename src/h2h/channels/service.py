@@ -8,10 +8,10 @@ import secrets as secrets_module
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
@@ -21,6 +21,7 @@ from h2h.channels.connectors.base import (
     Author,
     ChannelKind,
     ConnectorError,
+    Direction,
     RawMessage,
     get_connector,
 )
@@ -535,6 +536,63 @@ def copies_of(session: Session, *, message: Message) -> list[Message]:
     return _related(session, message, Message.duplicate_of_id == message.id)
 
 
+@dataclass(frozen=True)
+class AuthorStats:
+    """How an author posts: counts of their inbound messages and the times of the latest."""
+
+    messages: int
+    reposts: int  # copies of someone else's message (``duplicate_of_id`` set)
+    links: int  # messages with a URL in the text
+    times: tuple[datetime, ...]  # the latest ``sample`` message times, oldest first
+
+
+_LINK_MARKS = ("http://", "https://", "www.", "t.me/", "vk.cc/")
+
+
+def author_stats(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: list[uuid.UUID], sample: int = 200
+) -> dict[uuid.UUID, AuthorStats]:
+    """Posting figures per author identity: one grouped query, one for the latest times."""
+    if not identity_ids:
+        return {}
+    inbound = (
+        Message.workspace_id == workspace_id,
+        Message.identity_id.in_(identity_ids),
+        Message.direction == Direction.INBOUND,
+    )
+    has_link = or_(*(Message.text.contains(mark, autoescape=True) for mark in _LINK_MARKS))
+    counts = session.execute(
+        select(
+            Message.identity_id,
+            func.count(),
+            func.count(Message.duplicate_of_id),
+            func.count(case((has_link, 1))),
+        )
+        .where(*inbound)
+        .group_by(Message.identity_id)
+    ).all()
+    rank = (
+        func.row_number()
+        .over(partition_by=Message.identity_id, order_by=Message.created_at.desc())
+        .label("rank")
+    )
+    latest = select(Message.identity_id, Message.created_at, rank).where(*inbound).subquery()
+    times: dict[uuid.UUID, list[datetime]] = {}
+    for identity_id, at in session.execute(
+        select(latest.c.identity_id, latest.c.created_at).where(latest.c.rank <= sample)
+    ):
+        times.setdefault(identity_id, []).append(_aware(at))
+    return {
+        row[0]: AuthorStats(row[1], row[2], row[3], tuple(sorted(times.get(row[0], []))))
+        for row in counts
+    }
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes through a subquery; they are UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 # --- column mappings and imports ----------------------------------------------------------------
 
 
@@ -633,3 +691,106 @@ def import_rejections(session: Session, *, run: ImportRun) -> list[ImportRejecti
             .order_by(ImportRejection.line)
         )
     )
+
+
+# --- reads for the people domain: consent checks and data-subject rights --------------------
+
+PEOPLE_CHUNK = 500
+
+
+def inbound_of(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: list[uuid.UUID]
+) -> list[Message]:
+    """Every inbound message written by these identities, oldest first (a person's export)."""
+    found: list[Message] = []
+    for start in range(0, len(identity_ids), PEOPLE_CHUNK):
+        found += session.scalars(
+            select(Message).where(
+                Message.workspace_id == workspace_id,
+                Message.identity_id.in_(identity_ids[start : start + PEOPLE_CHUNK]),
+                Message.direction == Direction.INBOUND,
+            )
+        )
+    return sorted(found, key=lambda m: (m.created_at, m.id))
+
+
+def replies_to(
+    session: Session, *, workspace_id: uuid.UUID, messages: list[Message]
+) -> list[Message]:
+    """Our outbound messages to the authors of ``messages``, oldest first.
+
+    A reply is ours to them when it answers one of their messages (``parent_id``) or sits
+    in a conversation nobody else wrote in; replies in a shared thread (a public comment
+    thread) answer other people too and are theirs, not this author's.
+    """
+    authors = {m.identity_id for m in messages if m.identity_id is not None}
+    parents = sorted({(m.channel_id, m.external_id) for m in messages})
+    threads = {(m.channel_id, m.thread_id) for m in messages if m.thread_id}
+    private = sorted(threads - _shared_threads(session, workspace_id, sorted(threads), authors))
+    found: dict[uuid.UUID, Message] = {}
+    for column, keys in ((Message.parent_id, parents), (Message.thread_id, private)):
+        for start in range(0, len(keys), PEOPLE_CHUNK):
+            for message in session.scalars(
+                select(Message).where(
+                    Message.workspace_id == workspace_id,
+                    Message.direction == Direction.OUTBOUND,
+                    tuple_(Message.channel_id, column).in_(keys[start : start + PEOPLE_CHUNK]),
+                )
+            ):
+                found[message.id] = message
+    return sorted(found.values(), key=lambda m: (m.created_at, m.id))
+
+
+def _shared_threads(
+    session: Session,
+    workspace_id: uuid.UUID,
+    threads: list[tuple[uuid.UUID, str | None]],
+    authors: set[uuid.UUID],
+) -> set[tuple[uuid.UUID, str | None]]:
+    """Threads among these where someone other than ``authors`` wrote (or an unknown author)."""
+    shared: set[tuple[uuid.UUID, str | None]] = set()
+    for start in range(0, len(threads), PEOPLE_CHUNK):
+        rows = session.execute(
+            select(Message.channel_id, Message.thread_id)
+            .where(
+                Message.workspace_id == workspace_id,
+                Message.direction == Direction.INBOUND,
+                tuple_(Message.channel_id, Message.thread_id).in_(
+                    threads[start : start + PEOPLE_CHUNK]
+                ),
+                or_(Message.identity_id.is_(None), Message.identity_id.not_in(authors)),
+            )
+            .distinct()
+        )
+        shared.update((row[0], row[1]) for row in rows)
+    return shared
+
+
+def last_inbound_at(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    identity_ids: list[uuid.UUID],
+    kind: ChannelKind,
+) -> datetime | None:
+    """When these identities last wrote to us on a channel of this kind (None: never)."""
+    if not identity_ids:
+        return None
+    latest = session.scalar(
+        select(func.max(Message.created_at))
+        .join(
+            Channel,
+            (Channel.workspace_id == Message.workspace_id) & (Channel.id == Message.channel_id),
+        )
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.identity_id.in_(identity_ids),
+            Message.direction == Direction.INBOUND,
+            Channel.kind == kind,
+        )
+    )
+    if isinstance(latest, str):  # SQLite hands aggregates back as text
+        latest = datetime.fromisoformat(latest)
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    return latest

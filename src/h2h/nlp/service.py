@@ -42,6 +42,8 @@ from h2h.nlp.models import (
 
 INLINE_LIMIT = 500  # new messages analysed inside the ingest transaction; more go to the job
 CHUNK = 1000
+# The model version of an analysis whose text was erased: frozen, never analysed again.
+ERASED_VERSION = "erased"
 
 AUDIT_ACTIONS.update(
     {
@@ -169,7 +171,10 @@ def pending_ids(
         .where(
             Message.workspace_id == workspace_id,
             Message.direction == Direction.INBOUND,
-            or_(Analysis.id.is_(None), Analysis.model_version != version),
+            or_(
+                Analysis.id.is_(None),
+                Analysis.model_version.not_in([version, ERASED_VERSION]),
+            ),
         )
         .order_by(Message.created_at.desc())
         .limit(limit)
@@ -187,7 +192,8 @@ def progress(session: Session, *, workspace_id: uuid.UUID) -> dict[str, int]:
     )
     current = session.scalar(
         select(func.count()).where(
-            Analysis.workspace_id == workspace_id, Analysis.model_version == version
+            Analysis.workspace_id == workspace_id,
+            Analysis.model_version.in_([version, ERASED_VERSION]),
         )
     )
     return {"total": total or 0, "analyzed": current or 0}
@@ -206,7 +212,9 @@ def forget_analyses(
     """Mark every analysis of the workspace stale, so the pending job redoes all of them."""
     actor.require(Role.ADMIN)
     session.execute(
-        update(Analysis).where(Analysis.workspace_id == workspace_id).values(model_version="stale")
+        update(Analysis)
+        .where(Analysis.workspace_id == workspace_id, Analysis.model_version != ERASED_VERSION)
+        .values(model_version="stale")
     )
     accounts.record(
         session,
@@ -240,6 +248,101 @@ def analyses_of(
         )
     )
     return {row.message_id: row for row in rows}
+
+
+def sentiment_by_month(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    identity_ids: Sequence[uuid.UUID],
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Sentiment counts per UTC month of these authors' latest ``limit`` analysed messages."""
+    if not identity_ids:
+        return []
+    rows = session.execute(
+        select(Message.created_at, Analysis.sentiment)
+        .join(
+            Analysis,
+            (Analysis.workspace_id == Message.workspace_id) & (Analysis.message_id == Message.id),
+        )
+        .where(Message.workspace_id == workspace_id, Message.identity_id.in_(identity_ids))
+        .order_by(Message.created_at.desc())
+        .limit(limit)
+    )
+    months: dict[str, dict[str, Any]] = {}
+    for created_at, sentiment in rows:
+        key = created_at.strftime("%Y-%m")
+        month = months.setdefault(key, {"month": key, **{s.value: 0 for s in Sentiment}})
+        month[Sentiment(sentiment).value] += 1
+    for month in months.values():
+        total = sum(month[s.value] for s in Sentiment)
+        month["net"] = round((month["positive"] - month["negative"]) / total, 3)
+    return [months[key] for key in sorted(months)]
+
+
+def _by_author(workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]) -> Any:
+    return (Message.workspace_id == workspace_id) & Message.identity_id.in_(identity_ids)
+
+
+def aspect_counts(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, dict[str, int]]]:
+    """Per author identity: how many of their messages touch each aspect, by sentiment."""
+    if not identity_ids:
+        return {}
+    rows = session.execute(
+        select(Message.identity_id, AnalysisAspect.aspect, AnalysisAspect.sentiment, func.count())
+        .join(
+            Message,
+            (Message.workspace_id == AnalysisAspect.workspace_id)
+            & (Message.id == AnalysisAspect.message_id),
+        )
+        .where(AnalysisAspect.workspace_id == workspace_id, _by_author(workspace_id, identity_ids))
+        .group_by(Message.identity_id, AnalysisAspect.aspect, AnalysisAspect.sentiment)
+    )
+    found: dict[uuid.UUID, dict[str, dict[str, int]]] = {}
+    for identity_id, aspect, sentiment, count in rows:
+        found.setdefault(identity_id, {}).setdefault(aspect, {})[Sentiment(sentiment).value] = count
+    return found
+
+
+# Aspects that make a question a question about buying ("how much is delivery to Kazan?").
+BUYING_ASPECTS = ("price", "payment", "delivery", "booking")
+
+
+def buying_signals(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Per author identity: messages that mean to buy (purchase intent or a buying question)."""
+    if not identity_ids:
+        return {}
+    purchase, question = (1 << INTENTS.index(name) for name in ("purchase", "question"))
+    buying_aspect = (
+        select(AnalysisAspect.id)
+        .where(
+            AnalysisAspect.workspace_id == Analysis.workspace_id,
+            AnalysisAspect.message_id == Analysis.message_id,
+            AnalysisAspect.aspect.in_(BUYING_ASPECTS),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Message.identity_id, func.count())
+        .join(
+            Analysis,
+            (Analysis.workspace_id == Message.workspace_id) & (Analysis.message_id == Message.id),
+        )
+        .where(
+            _by_author(workspace_id, identity_ids),
+            or_(
+                Analysis.intents.op("&")(purchase) != 0,
+                (Analysis.intents.op("&")(question) != 0) & buying_aspect,
+            ),
+        )
+        .group_by(Message.identity_id)
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 # --- corrections ------------------------------------------------------------------------------
@@ -580,3 +683,54 @@ def list_models(session: Session, *, workspace_id: uuid.UUID) -> list[WorkspaceM
             .order_by(WorkspaceModel.created_at.desc())
         )
     )
+
+
+# --- data-subject erasure -----------------------------------------------------------------------
+
+# What an erased analysis keeps: labels and scores that reports count, nothing that quotes.
+_KEPT_DETAILS = (
+    "language", "sentiment", "sentiment_score", "scores", "sentiment_by_intent", "intents",
+    "intent_scores", "profanity", "insult", "urgency", "urgency_reasons", "model_version",
+)  # fmt: skip
+
+
+def _stripped(details: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: details[key] for key in _KEPT_DETAILS if key in details}
+    kept["aspects"] = [
+        {"aspect": hit["aspect"], "sentiment": hit["sentiment"], "cues": []}
+        for hit in details.get("aspects", [])
+    ]
+    return {**kept, "sentiment_cues": [], "intent_cues": {}, "entities": []}
+
+
+def erase_analyses(
+    session: Session, *, workspace_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
+) -> int:
+    """Strip the quoted words and names from these messages' analyses before their text goes.
+
+    Call it before ``ingest.erase_messages``: an inbound message not analysed yet is
+    analysed first, so that it counts in reports like every other. The analyses keep
+    their labels (sentiment, intents, aspects, urgency), so counts by label stay right,
+    and are frozen (``ERASED_VERSION``): no model change ever re-analyses an empty text.
+    Corrections of these messages go too (they are training pairs with the text).
+    """
+    ids = list(message_ids)
+    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    for chunk in chunks:
+        known = set(analyses_of(session, workspace_id=workspace_id, message_ids=chunk))
+        missing = [message_id for message_id in chunk if message_id not in known]
+        if missing:
+            analyze_messages(session, workspace_id=workspace_id, message_ids=missing)
+    erased = 0
+    for chunk in chunks:
+        for analysis in analyses_of(session, workspace_id=workspace_id, message_ids=chunk).values():
+            analysis.details = _stripped(analysis.details or {})
+            analysis.model_version = ERASED_VERSION
+            erased += 1
+        session.execute(
+            delete(Correction).where(
+                Correction.workspace_id == workspace_id, Correction.message_id.in_(chunk)
+            )
+        )
+    session.flush()
+    return erased

@@ -178,6 +178,8 @@ class Identity(TenantMixin, Base):
         UniqueConstraint("workspace_id", "kind", "namespace", "value"),
         _person_fk(),
         Index("ix_identities_workspace_id_person_id", "workspace_id", "person_id"),
+        # Search by an identity value of any kind ("anna@example.com", "+79161234567").
+        Index("ix_identities_workspace_id_value", "workspace_id", "value"),
     )
 
     person_id: Mapped[uuid.UUID]
@@ -505,6 +507,24 @@ class Merge(TenantMixin, Base):
     )
 
 
+class PersonMatchKey(TenantMixin, Base):
+    """A blocking key of a person (a canonical name, phone, email, avatar …) for resolution.
+
+    Persons that share a key are compared; persons that share none never are, so finding
+    candidates costs a lookup per key instead of a comparison of every pair.
+    """
+
+    __tablename__ = "person_match_keys"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key", "person_id"),
+        _person_fk(),
+        Index("ix_person_match_keys_workspace_id_person_id", "workspace_id", "person_id"),
+    )
+
+    person_id: Mapped[uuid.UUID]
+    key: Mapped[str] = mapped_column(String(400))
+
+
 # --- segments and settings ---------------------------------------------------------------------
 
 
@@ -534,6 +554,10 @@ class PeopleSettings(TenantMixin, Base):
     # Merge without asking at or above this score; None (the default) never merges on its own.
     auto_merge_threshold: Mapped[float | None] = mapped_column(Float)
     suggest_threshold: Mapped[float] = mapped_column(Float, default=0.5)
+    # Persons changed after this were not yet looked at by identity resolution.
+    resolved_at: Mapped[datetime | None]
+    # Persons changed after this were not yet looked at by the profile refresh (liveness, …).
+    profiles_refreshed_at: Mapped[datetime | None]
     lapsed_after_days: Mapped[int] = mapped_column(Integer, default=365)
     currency: Mapped[str] = mapped_column(String(3), default="RUB")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,20 +13,63 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from h2h.accounts import service as accounts
+from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.channels.models import Message
 from h2h.db import get_in_workspace, utcnow
-from h2h.people import lifecycle
-from h2h.people.models import Identity, Order, PeopleSettings, Person
+from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from h2h.people import fields, identities, lifecycle
+from h2h.people.fields import create_field as create_field
+from h2h.people.fields import delete_field as delete_field
+from h2h.people.fields import get_field as get_field
+from h2h.people.fields import list_fields as list_fields
+from h2h.people.fields import update_field as update_field
+from h2h.people.models import (
+    Identity,
+    IdentityKind,
+    LifecycleStage,
+    Note,
+    Order,
+    Organization,
+    PeopleSettings,
+    Person,
+    PersonTag,
+)
+from h2h.people.names import name_key
 
 CHUNK = 500
+TAG_MAX = 100
+NOTE_MAX = 10_000
+
+AUDIT_ACTIONS.update(
+    {
+        "person.create": N_("added a person"),
+        "person.update": N_("changed a person's profile"),
+        "person.tag": N_("tagged a person"),
+        "person.untag": N_("removed a tag from a person"),
+        "note.create": N_("wrote a note about a person"),
+        "note.delete": N_("deleted a note about a person"),
+    }
+)
 
 
 def get_person(session: Session, *, workspace_id: uuid.UUID, person_id: Any) -> Person:
     """A person of the workspace (merged and erased ones too: callers decide what to show)."""
     return get_in_workspace(session, Person, workspace_id=workspace_id, id=person_id)
+
+
+def current_person(session: Session, *, workspace_id: uuid.UUID, person: Person) -> Person:
+    """The person a merged one lives on in (following merges of merges); else the person."""
+    seen = {person.id}
+    while person.merged_into_id is not None:
+        person = get_person(session, workspace_id=workspace_id, person_id=person.merged_into_id)
+        if person.id in seen:  # a cycle would be a bug elsewhere; never loop on it
+            break
+        seen.add(person.id)
+    return person
 
 
 def identity_ids(
@@ -114,7 +157,7 @@ def _message_figures(
         .where(Identity.workspace_id == workspace_id, Identity.person_id.in_(person_ids))
         .group_by(Identity.person_id)
     )
-    return {row[0]: (row[1], _utc(row[2]), _utc(row[3])) for row in rows}
+    return {row[0]: (row[1], as_utc(row[2]), as_utc(row[3])) for row in rows}
 
 
 def _order_figures(
@@ -137,13 +180,470 @@ def _order_figures(
         .where(Identity.workspace_id == workspace_id, Identity.person_id.in_(person_ids))
         .group_by(Identity.person_id)
     )
-    return {row[0]: (int(row[1] or 0), int(row[2]), _utc(row[3]), _utc(row[4])) for row in rows}
+    return {row[0]: (int(row[1] or 0), int(row[2]), as_utc(row[3]), as_utc(row[4])) for row in rows}
 
 
-def _utc(value: Any) -> Any:
+def as_utc(value: Any) -> Any:
     """Aggregates come back naive from SQLite (the column type is not applied to them)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def list_persons(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    filters: Any = None,
+    page: int = 1,
+) -> tuple[list[Person], int]:
+    """A page of the People list and the number of matches (see ``directory``)."""
+    from h2h.people import directory  # directory searches with this module's normalisers
+
+    return directory.list_persons(session, workspace_id=workspace_id, filters=filters, page=page)
+
+
+# --- members of the workspace ----------------------------------------------------------------
+
+
+def member_names(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Names of the workspace's members by user id: owners of persons, authors of notes."""
+    members = accounts.list_members(session, workspace_id=workspace_id)
+    return {m.user_id: m.user.name for m in members}
+
+
+def _check_owner(session: Session, workspace_id: uuid.UUID, owner_id: uuid.UUID | None) -> None:
+    if owner_id is not None and owner_id not in member_names(session, workspace_id=workspace_id):
+        raise InvalidInput(N_("The owner must be a member of this workspace."), field="owner_id")
+
+
+# --- creating and changing persons -------------------------------------------------------------
+
+
+def normal_email(raw: str) -> str:
+    """An email address as identities store it; a clear error if it is not one."""
+    value = identities.normalize_email(raw)
+    if value is None:
+        raise InvalidInput(
+            N_("“{email}” is not a valid email address."), field="email", email=raw[:100]
+        )
+    return value
+
+
+def normal_phone(raw: str, region: str = identities.DEFAULT_REGION) -> str:
+    """A phone number in E.164 as identities store it; a clear error if it is not one."""
+    value = identities.normalize_phone(raw, region)
+    if value is None:
+        raise InvalidInput(
+            N_("“{phone}” is not a phone number we can read; write it with the country code."),
+            field="phone",
+            phone=raw[:60],
+        )
+    return value
+
+
+def _claims(name: str, email: str | None, phone: str | None) -> list[identities.Claim]:
+    claims = []
+    if email and email.strip():
+        claims.append(
+            identities.Claim(
+                IdentityKind.EMAIL, normal_email(email), display=email.strip(), name=name
+            )
+        )
+    if phone and phone.strip():
+        claims.append(
+            identities.Claim(
+                IdentityKind.PHONE, normal_phone(phone), display=phone.strip(), name=name
+            )
+        )
+    if not claims:
+        # Someone staff met (a fair, a call): a walk-in identity keeps offline activity theirs.
+        claims.append(
+            identities.Claim(IdentityKind.WALKIN, uuid.uuid4().hex, display=name, name=name)
+        )
+    return claims
+
+
+def _refuse_known(
+    session: Session, workspace_id: uuid.UUID, claims: list[identities.Claim]
+) -> None:
+    for claim in claims:
+        known = session.scalars(
+            select(Identity).where(
+                Identity.workspace_id == workspace_id,
+                Identity.kind == claim.kind,
+                Identity.namespace == claim.namespace,
+                Identity.value == claim.value,
+            )
+        ).one_or_none()
+        if known is not None:
+            owner = get_person(session, workspace_id=workspace_id, person_id=known.person_id)
+            raise Conflict(
+                N_("{value} already belongs to {name}."),
+                field=str(claim.kind),
+                value=known.display,
+                name=owner.name,
+            )
+
+
+def create_person(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    actor: accounts.Actor,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Person:
+    """Add a person by hand, with an email and/or a phone if known (else a walk-in)."""
+    actor.require(Role.AGENT)
+    name = accounts.check_name(name, max_length=300)
+    claims = _claims(name, email, phone)
+    _refuse_known(session, workspace_id, claims)
+    found = identities.ensure(session, workspace_id=workspace_id, claims=claims[:1])
+    person = get_person(
+        session, workspace_id=workspace_id, person_id=found[claims[0].key].person_id
+    )
+    for claim in claims[1:]:
+        _attach(session, workspace_id, person, claim)
+    person.name, person.name_key = name, name_key(name)
+    if changes:
+        _apply(session, workspace_id, person, dict(changes))
+    accounts.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="person.create",
+        entity_type="person",
+        entity_id=person.id,
+        details={"name": name, "identities": [c.kind.value for c in claims]},
+    )
+    session.flush()
+    return person
+
+
+def _attach(
+    session: Session, workspace_id: uuid.UUID, person: Person, claim: identities.Claim
+) -> None:
+    """A second identity of a new person: ``ensure`` would give it a person of its own."""
+    found = identities.ensure(session, workspace_id=workspace_id, claims=[claim])[claim.key]
+    session.execute(
+        update(Identity)
+        .where(Identity.workspace_id == workspace_id, Identity.id == found.identity_id)
+        .values(person_id=person.id)
+    )
+    session.execute(
+        delete(Person).where(Person.workspace_id == workspace_id, Person.id == found.person_id)
+    )
+
+
+TEXT_FIELDS = {"first_name": 150, "last_name": 150, "city": 150}
+PERSON_FIELDS = {
+    "name",
+    "language",
+    "organization",
+    "owner_id",
+    "stage",
+    "attributes",
+    *TEXT_FIELDS,
+}
+
+
+def update_person(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    actor: accounts.Actor,
+    person: Person,
+    changes: dict[str, Any],
+) -> Person:
+    """Change what staff know of a person; ``changes`` holds only the fields to change.
+
+    Keys: name, first_name, last_name, city, language, organization (a name, or None),
+    owner_id (a member, or None), stage (a LifecycleStage, or None to derive it from
+    activity again) and attributes (custom field key → value, None to clear).
+    """
+    actor.require(Role.AGENT)
+    _check_editable(person)
+    unknown = sorted(set(changes) - PERSON_FIELDS)
+    if unknown:
+        raise InvalidInput(N_("Unknown person fields: {fields}."), fields=", ".join(unknown))
+    diff = _apply(session, workspace_id, person, changes)
+    if diff:
+        accounts.record(
+            session,
+            workspace_id=workspace_id,
+            actor=actor,
+            action="person.update",
+            entity_type="person",
+            entity_id=person.id,
+            details=diff,
+        )
+    session.flush()
+    return person
+
+
+def _check_editable(person: Person) -> None:
+    if person.erased_at is not None:
+        raise Conflict(N_("This person was erased; nothing about them can be changed."))
+    if person.merged_into_id is not None:
+        raise Conflict(N_("This person was merged into another; change that profile instead."))
+
+
+def _apply(
+    session: Session, workspace_id: uuid.UUID, person: Person, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Validate and set the changes; returns {field: [before, after]} of what really changed."""
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = accounts.check_name(changes["name"] or "", max_length=300)
+    for key, limit in TEXT_FIELDS.items():
+        if key in changes:
+            values[key] = _short_text(changes[key], key, limit)
+    if "language" in changes:
+        values["language"] = _language(changes["language"])
+    if "owner_id" in changes:
+        _check_owner(session, workspace_id, changes["owner_id"])
+        values["owner_id"] = changes["owner_id"]
+    if "organization" in changes:
+        org = (changes["organization"] or "").strip()
+        values["organization_id"] = (
+            get_or_create_organization(session, workspace_id=workspace_id, name=org).id
+            if org
+            else None
+        )
+    if "attributes" in changes:
+        values["attributes"] = fields.merged_attributes(
+            session,
+            workspace_id=workspace_id,
+            current=person.attributes,
+            changes=changes["attributes"],
+        )
+    diff = {
+        key: [_plain(getattr(person, key)), _plain(value)]
+        for key, value in values.items()
+        if getattr(person, key) != value
+    }
+    for key, value in values.items():
+        setattr(person, key, value)
+    if "name" in values:
+        person.name_key = name_key(values["name"])
+    if "stage" in changes:
+        diff.update(_set_stage(session, workspace_id, person, changes["stage"]))
+    return diff
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _short_text(value: Any, field: str, limit: int) -> str | None:
+    text = " ".join(str(value or "").split())
+    if len(text) > limit:
+        raise InvalidInput(N_("At most {n} characters, please."), field=field, n=limit)
+    return text or None
+
+
+def _language(value: Any) -> str | None:
+    code = str(value or "").strip().lower()
+    if code and (len(code) > 8 or not code.replace("-", "").isalpha()):
+        raise InvalidInput(N_("A language is a code such as “ru” or “en”."), field="language")
+    return code or None
+
+
+def _set_stage(
+    session: Session, workspace_id: uuid.UUID, person: Person, stage: Any
+) -> dict[str, Any]:
+    before = [person.stage.value, person.stage_manual]
+    if stage is None or stage == "":
+        # Back to automatic: the stage follows the person's orders again.
+        person.stage_manual = False
+        session.flush()
+        refresh_aggregates(session, workspace_id=workspace_id, person_ids=[person.id])
+        session.refresh(person)
+    else:
+        try:
+            person.stage = LifecycleStage(stage)
+        except ValueError:
+            raise InvalidInput(N_("Unknown lifecycle stage."), field="stage") from None
+        person.stage_manual = True
+    after = [person.stage.value, person.stage_manual]
+    return {"stage": [before, after]} if before != after else {}
+
+
+# --- tags ----------------------------------------------------------------------------------------
+
+
+def clean_tag(tag: str) -> str:
+    """A tag as stored: trimmed, single-spaced, lower case."""
+    cleaned = " ".join(tag.split()).lower()
+    if not cleaned:
+        raise InvalidInput(N_("Write the tag."), field="tag")
+    if len(cleaned) > TAG_MAX:
+        raise InvalidInput(N_("A tag has at most {n} characters."), field="tag", n=TAG_MAX)
+    return cleaned
+
+
+def tags_of(
+    session: Session, *, workspace_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Tags of these persons, alphabetically, by person id."""
+    out: dict[uuid.UUID, list[str]] = {}
+    if not person_ids:
+        return out
+    rows = session.execute(
+        select(PersonTag.person_id, PersonTag.tag)
+        .where(PersonTag.workspace_id == workspace_id, PersonTag.person_id.in_(list(person_ids)))
+        .order_by(PersonTag.tag)
+    )
+    for person_id, tag in rows:
+        out.setdefault(person_id, []).append(tag)
+    return out
+
+
+def workspace_tags(session: Session, *, workspace_id: uuid.UUID, limit: int = 500) -> list[str]:
+    """Tags in use in the workspace, alphabetically (for filters and suggestions)."""
+    return list(
+        session.scalars(
+            select(PersonTag.tag)
+            .where(PersonTag.workspace_id == workspace_id)
+            .group_by(PersonTag.tag)
+            .order_by(PersonTag.tag)
+            .limit(limit)
+        )
+    )
+
+
+def add_tag(
+    session: Session, *, workspace_id: uuid.UUID, actor: accounts.Actor, person: Person, tag: str
+) -> str:
+    """Tag a person (a tag they already have is kept once)."""
+    actor.require(Role.AGENT)
+    _check_editable(person)
+    tag = clean_tag(tag)
+    if tag in tags_of(session, workspace_id=workspace_id, person_ids=[person.id]).get(
+        person.id, []
+    ):
+        return tag
+    session.add(PersonTag(workspace_id=workspace_id, person_id=person.id, tag=tag))
+    _audit_person(session, workspace_id, actor, "person.tag", person, tag=tag)
+    return tag
+
+
+def remove_tag(
+    session: Session, *, workspace_id: uuid.UUID, actor: accounts.Actor, person: Person, tag: str
+) -> None:
+    """Take a tag off a person; a tag they do not have is not found."""
+    actor.require(Role.AGENT)
+    _check_editable(person)
+    cleaned = " ".join(tag.split()).lower()
+    result = session.execute(
+        delete(PersonTag).where(
+            PersonTag.workspace_id == workspace_id,
+            PersonTag.person_id == person.id,
+            PersonTag.tag == cleaned,
+        )
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound(N_("This person has no tag “{tag}”."), tag=cleaned[:TAG_MAX])
+    _audit_person(session, workspace_id, actor, "person.untag", person, tag=cleaned)
+
+
+def _audit_person(
+    session: Session,
+    workspace_id: uuid.UUID,
+    actor: accounts.Actor,
+    action: str,
+    person: Person,
+    **details: Any,
+) -> None:
+    accounts.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=action,
+        entity_type="person",
+        entity_id=person.id,
+        details=details,
+    )
+
+
+# --- notes -----------------------------------------------------------------------------------
+
+
+def add_note(
+    session: Session, *, workspace_id: uuid.UUID, actor: accounts.Actor, person: Person, text: str
+) -> Note:
+    """Write a note about a person; it shows on their timeline."""
+    actor.require(Role.AGENT)
+    _check_editable(person)
+    text = text.strip()
+    if not text:
+        raise InvalidInput(N_("Write the note."), field="text")
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(N_("A note has at most {n} characters."), field="text", n=NOTE_MAX)
+    note = Note(workspace_id=workspace_id, person_id=person.id, author_id=actor.user_id, text=text)
+    session.add(note)
+    session.flush()
+    _audit_person(session, workspace_id, actor, "note.create", person, note_id=str(note.id))
+    return note
+
+
+def get_note(session: Session, *, workspace_id: uuid.UUID, note_id: Any) -> Note:
+    return get_in_workspace(session, Note, workspace_id=workspace_id, id=note_id)
+
+
+def delete_note(
+    session: Session, *, workspace_id: uuid.UUID, actor: accounts.Actor, note: Note
+) -> None:
+    """Delete a note: its author may, and so may admins."""
+    actor.require(Role.AGENT)
+    if note.author_id != actor.user_id and not (actor.role and actor.role.at_least(Role.ADMIN)):
+        raise PermissionDenied(N_("Only the author of a note or an admin may delete it."))
+    person = get_person(session, workspace_id=workspace_id, person_id=note.person_id)
+    session.delete(note)
+    session.flush()
+    _audit_person(session, workspace_id, actor, "note.delete", person, note_id=str(note.id))
+
+
+# --- organizations -------------------------------------------------------------------------------
+
+
+def get_or_create_organization(
+    session: Session, *, workspace_id: uuid.UUID, name: str
+) -> Organization:
+    """The workspace's organization of this name, created if new."""
+    name = accounts.check_name(name, field="organization", max_length=300)
+    found = session.scalars(
+        select(Organization).where(
+            Organization.workspace_id == workspace_id, Organization.name == name
+        )
+    ).one_or_none()
+    if found is None:
+        found = Organization(workspace_id=workspace_id, name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def list_organizations(
+    session: Session, *, workspace_id: uuid.UUID, limit: int = 500
+) -> list[Organization]:
+    """Organizations of the workspace by name (for the profile form's suggestions)."""
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.workspace_id == workspace_id)
+            .order_by(Organization.name)
+            .limit(limit)
+        )
+    )
+
+
+def get_organization(
+    session: Session, *, workspace_id: uuid.UUID, organization_id: Any
+) -> Organization:
+    return get_in_workspace(session, Organization, workspace_id=workspace_id, id=organization_id)

@@ -1,3 +1,78 @@
 """Background jobs of the people domain."""
 
 from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from h2h.accounts.models import Workspace
+from h2h.db import transaction
+from h2h.jobs import job
+
+log = logging.getLogger(__name__)
+
+# --- linking and identity resolution -------------------------------------------------------------
+
+MAX_LINK_CHUNKS_PER_RUN = 5  # per workspace per run, so one huge import does not starve the others
+
+
+def _each_workspace(
+    session: Session, work: Callable[[sessionmaker[Session], uuid.UUID], int]
+) -> int:
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    total = 0
+    for workspace_id in session.scalars(select(Workspace.id)).all():
+        try:
+            total += work(factory, workspace_id)
+        except Exception:
+            # One workspace's bad row must not stop the others; the next run tries again.
+            log.exception("people job failed for workspace %s", workspace_id)
+    return total
+
+
+def _link_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> int:
+    from h2h.people import linking
+
+    done = 0
+    for _ in range(MAX_LINK_CHUNKS_PER_RUN):
+        with transaction(factory) as session:
+            count = linking.link_pending(session, workspace_id=workspace_id)
+        done += count
+        if not count:
+            break
+    return done
+
+
+@job("people.link_pending")
+def link_pending(session: Session) -> int:
+    """Link messages not linked to a person yet (big imports), a few chunks per workspace."""
+    return _each_workspace(session, _link_workspace)
+
+
+RESOLVE_CHUNK = 2000  # persons per transaction: SQLite has one writer, ingestion must not wait
+
+
+def _resolve_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> int:
+    from h2h.people import resolution
+
+    with transaction(factory) as session:
+        started, pending = resolution.pending_persons(session, workspace_id=workspace_id)
+    suggested = 0
+    for start in range(0, len(pending), RESOLVE_CHUNK):
+        with transaction(factory) as session:
+            chunk = pending[start : start + RESOLVE_CHUNK]
+            report = resolution.suggest(session, workspace_id=workspace_id, person_ids=chunk)
+        suggested += report.suggested
+    with transaction(factory) as session:
+        resolution.mark_resolved(session, workspace_id=workspace_id, at=started)
+    return suggested
+
+
+@job("people.resolve")
+def resolve(session: Session) -> int:
+    """Propose merges for persons created or changed since the last run."""
+    return _each_workspace(session, _resolve_workspace)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role
 from h2h.channels.ingest import after_ingest
+from h2h.channels.models import Message
 from h2h.db import get_in_workspace, new_id
 from h2h.errors import N_, Conflict, InvalidInput
 from h2h.subjects.matcher import Matcher
@@ -173,6 +174,33 @@ def subjects_of(
     found: dict[uuid.UUID, list[Subject]] = {}
     for message_id, subject in rows:
         found.setdefault(message_id, []).append(subject)
+    return found
+
+
+def author_mentions(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Subject, int]]]:
+    """Per author identity: the subjects their messages matched, with how many messages."""
+    if not identity_ids:
+        return {}
+    rows = session.execute(
+        select(Message.identity_id, Mention.subject_id, func.count())
+        .join(
+            Message,
+            (Message.workspace_id == Mention.workspace_id) & (Message.id == Mention.message_id),
+        )
+        .where(
+            Mention.workspace_id == workspace_id,
+            Message.workspace_id == workspace_id,
+            Message.identity_id.in_(identity_ids),
+        )
+        .group_by(Message.identity_id, Mention.subject_id)
+    ).all()
+    subjects = {s.id: s for s in list_subjects(session, workspace_id=workspace_id)}
+    found: dict[uuid.UUID, list[tuple[Subject, int]]] = {}
+    for identity_id, subject_id, count in rows:
+        if subject_id in subjects:
+            found.setdefault(identity_id, []).append((subjects[subject_id], count))
     return found
 
 

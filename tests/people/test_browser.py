@@ -1,0 +1,142 @@
+"""People in the system Chromium: search, open a profile, write a note, tag, page the timeline.
+
+Screenshots land in ``test-artifacts/`` (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from h2h.accounts.models import Workspace
+from h2h.db import engine_from_settings, make_sessionmaker
+from tests.livesrv import (
+    CHROMIUM_ARGS,
+    MISSING_CHROMIUM,
+    chromium_path,
+    demo_settings,
+    live_server,
+    log_in,
+)
+from tests.people import profile_data
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+NAME = "Аграфена Тестова"
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = demo_settings(tmp_path_factory.mktemp("live-people"))
+    engine = engine_from_settings(settings)
+    with make_sessionmaker(engine)() as session:
+        ws = session.scalars(select(Workspace).where(Workspace.slug == "zerno")).one()
+        story = profile_data.story(session, ws.id, name=NAME)
+        for i in range(40):  # more than a page of the timeline
+            at = profile_data.T0 - timedelta(days=1, minutes=i)
+            profile_data.note(session, ws.id, story.person.id, f"Old note {i}", at)
+        session.commit()
+    engine.dispose()
+    with live_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright.Browser]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip(MISSING_CHROMIUM)
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def console_errors(page: playwright.Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    return errors
+
+
+def shoot(page: playwright.Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_an_agent_finds_a_person_writes_a_note_tags_and_pages_the_timeline(
+    base_url: str, page: playwright.Page, console_errors: list[str]
+) -> None:
+    log_in(page, base_url, email="dmitry@zerno.example")
+    page.click("[data-testid=nav-people]")
+    page.wait_for_url(f"{base_url}/w/zerno/people")
+    page.fill("[data-testid=people-search]", "Testova")
+    page.wait_for_url(re.compile(r".*q=Testova.*"))
+    links = page.locator("[data-testid=person-link]")
+    assert links.count() == 1 and links.first.inner_text() == NAME
+    shoot(page, "people-list.png")
+
+    links.first.click()
+    page.wait_for_selector("[data-testid=profile-head]")
+    assert page.inner_text("[data-testid=person-name]") == NAME
+    assert page.locator("[data-testid=timeline-item][data-kind=reply]").count() == 1
+
+    page.fill("[data-testid=note-form] textarea", "Звонила, ждёт новый сорт.")
+    page.click("[data-testid=note-submit]")
+    page.wait_for_selector(
+        "[data-testid=timeline-item][data-kind=note] >> text=Звонила, ждёт новый сорт."
+    )
+    page.fill("[data-testid=tag-form] input[name=tag]", "Постоянная")
+    page.click("[data-testid=tag-form] button")
+    page.wait_for_selector("[data-testid=person-tag] >> text=постоянная")
+
+    before = page.locator("[data-testid=timeline-item]").count()
+    page.click("[data-testid=timeline-older]")
+    page.locator("[data-testid=timeline-item]").nth(before).wait_for()
+    # 45 items in all (the story, 40 old notes, the new note): two pages, nothing lost.
+    assert page.locator("[data-testid=timeline-item]").count() == 45
+    assert page.locator("[data-testid=timeline-older]").count() == 0
+    assert "Old note 39" in page.inner_text("[data-testid=timeline]")
+    shoot(page, "person-profile.png")
+    assert console_errors == []
+
+
+def test_people_pages_never_scroll_sideways_on_a_phone(
+    base_url: str, page: playwright.Page, console_errors: list[str]
+) -> None:
+    log_in(page, base_url, email="dmitry@zerno.example")
+    page.set_viewport_size(MOBILE)
+    page.goto(f"{base_url}/w/zerno/people?q=Testova")
+    page.locator("[data-testid=person-link]").first.click()
+    page.wait_for_selector("[data-testid=profile-head]")
+    profile_url = page.url
+    too_wide = {}
+    for url in (f"{base_url}/w/zerno/people", profile_url, f"{base_url}/w/zerno/people/fields"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > MOBILE["width"]:
+            too_wide[url] = width
+    page.goto(profile_url)
+    shoot(page, "person-profile-mobile.png")
+    assert too_wide == {}
+    assert console_errors == []
