@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from h2h import demo_listening, demo_nlp
+from h2h import demo_listening, demo_nlp, demo_people
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -87,6 +87,12 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
     )
     demo_listening.load(session, zerno_id=zerno.id, dental_id=dental.id, owner=owner)
     demo_nlp.load(
+        session,
+        workspace_ids={"zerno": zerno.id, "carter-dental": dental.id},
+        owner=owner,
+        agent=accounts.Actor(user_id=dmitry.id, role=Role.AGENT, ip="127.0.0.1"),
+    )
+    demo_people.load(
         session,
         workspace_ids={"zerno": zerno.id, "carter-dental": dental.id},
         owner=owner,
