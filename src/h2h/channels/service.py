@@ -581,10 +581,12 @@ def author_stats(
     for identity_id, at in session.execute(
         select(latest.c.identity_id, latest.c.created_at).where(latest.c.rank <= sample)
     ):
-        times.setdefault(identity_id, []).append(_aware(at))
+        if identity_id is not None:
+            times.setdefault(identity_id, []).append(_aware(at))
     return {
         row[0]: AuthorStats(row[1], row[2], row[3], tuple(sorted(times.get(row[0], []))))
         for row in counts
+        if row[0] is not None
     }
 
 

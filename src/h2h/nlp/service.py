@@ -303,6 +303,8 @@ def aspect_counts(
     )
     found: dict[uuid.UUID, dict[str, dict[str, int]]] = {}
     for identity_id, aspect, sentiment, count in rows:
+        if identity_id is None:  # the filter is on identity ids: never, but say so to mypy
+            continue
         found.setdefault(identity_id, {}).setdefault(aspect, {})[Sentiment(sentiment).value] = count
     return found
 
@@ -342,7 +344,7 @@ def buying_signals(
         )
         .group_by(Message.identity_id)
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: row[1] for row in rows if row[0] is not None}
 
 
 # --- corrections ------------------------------------------------------------------------------

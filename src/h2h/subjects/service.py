@@ -199,7 +199,7 @@ def author_mentions(
     subjects = {s.id: s for s in list_subjects(session, workspace_id=workspace_id)}
     found: dict[uuid.UUID, list[tuple[Subject, int]]] = {}
     for identity_id, subject_id, count in rows:
-        if subject_id in subjects:
+        if identity_id is not None and subject_id in subjects:
             found.setdefault(identity_id, []).append((subjects[subject_id], count))
     return found
 
