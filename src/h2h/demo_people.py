@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from h2h import demo_events
 from h2h.accounts import service as accounts
 from h2h.channels import ingest
 from h2h.channels import service as channels
@@ -101,6 +102,7 @@ def load(
         resolution.suggest(session, workspace_id=workspace_id)
     _zerno_story(session, zerno, agent)
     _dental_story(session, dental, owner)
+    demo_events.load(session, workspace_ids=workspace_ids)  # page views and searches
 
 
 def _voices(

@@ -20,6 +20,8 @@ MODULES = (
     "h2h.people.linking",  # message authors → persons after ingest
     "h2h.people.suggestions",  # the "merge" timeline source and profile panel
     "h2h.people.consent",  # the "consent" timeline source and profile panel
+    "h2h.people.events_timeline",  # the "event" timeline source
+    "h2h.people.orders",  # the "order" timeline source and the purchases panel
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

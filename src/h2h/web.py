@@ -31,6 +31,8 @@ from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
 from h2h.people import api as people_api
+from h2h.people import api_events as people_events_api
+from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
 from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_privacy as people_privacy_ui
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(seconds=10), "nlp.analyze_pending")
         jobs.every(timedelta(seconds=30), "people.link_pending")
         jobs.every(timedelta(minutes=10), "people.resolve")
+        jobs.every(timedelta(hours=1), "people.refresh_profiles")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         subjects_api.router,
         nlp_api.router,
         people_api.router,
+        people_events_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (

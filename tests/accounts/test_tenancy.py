@@ -26,11 +26,12 @@ from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
 from h2h.nlp import service as nlp
 from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
-from h2h.people import consent, merging, resolution
+from h2h.people import consent, events, merging, resolution
 from h2h.people import service as people
 from h2h.people.models import (
     Consent,
     ContactBlock,
+    Event,
     FieldDefinition,
     FieldType,
     Identity,
@@ -108,6 +109,7 @@ AGENT_WRITES = {
     "POST /w/{ws}/people/{person_id:uuid}/consents",
     "POST /w/{ws}/people/{person_id:uuid}/blocks",
     "POST /w/{ws}/people/{person_id:uuid}/blocks/remove",
+    "POST /api/v1/workspaces/{ws}/events",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -138,6 +140,7 @@ JSON_BODIES = {
     "ConsentCreate": {"channel": "any", "purpose": "marketing", "source": "stolen"},
     "BlockCreate": {"channel": "any"},
     "ErasureConfirm": {"confirm": True},
+    "EventBatch": {"name": "page_view", "occurred_at": "2026-01-01T10:00:00Z"},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -248,6 +251,11 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
         channel="email", purpose="marketing", source="B's form",
     )  # fmt: skip
     consent.block(session, workspace_id=cast.b.id, actor=owner_b, person_id=person.id, channel="vk")
+    events.record(
+        session, workspace_id=cast.b.id, source="b",
+        items=[{"name": "page_view", "occurred_at": "2026-01-01T10:00:00Z",
+                "identity": {"kind": "email", "value": "b@h2h.example"}}],
+    )  # fmt: skip
     note = people.add_note(
         session, workspace_id=cast.b.id, actor=owner_b, person=person, text="B's secret"
     )
@@ -349,6 +357,7 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         Merge,
         Consent,
         ContactBlock,
+        Event,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(

@@ -30,6 +30,7 @@ from h2h.people import (
     service,
     suggestions,
 )
+from h2h.people import orders as people_orders
 from h2h.people.models import AccountKind, IdentityKind, LifecycleStage, Person
 from h2h.people.timeline import TimelineItem
 
@@ -569,3 +570,31 @@ def erase_person(
         session, workspace_id=ctx.workspace.id, actor=ctx.actor, person_id=person.id
     )
     return report.as_dict()
+
+
+ORDERS_PAGE = 50
+
+
+@router.get("/workspaces/{ws}/people/{person_id:uuid}/orders", response_model=schemas.OrderPage)
+def list_person_orders(
+    person_id: uuid.UUID,
+    ctx: WorkspaceDep,
+    auth: AuthDep,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> object:
+    """The person's orders and cancellations, newest first, in pages of 50."""
+    person = _person(session, ctx, person_id)
+    items, total = people_orders.person_orders(
+        session,
+        workspace_id=ctx.workspace.id,
+        person_id=person.id,
+        page=page,
+        page_size=ORDERS_PAGE,
+    )
+    return schemas.OrderPage(
+        items=[schemas.OrderRead.model_validate(o) for o in items],
+        total=total,
+        page=page,
+        page_size=ORDERS_PAGE,
+    )

@@ -68,8 +68,8 @@ SIGNALS: dict[str, tuple[AccountKind, float, str]] = {
     "prolific": (T, 1.4, N_("They post about {n} messages a day")),
     "feed_word": (F, 2.4, N_("The name sounds like a news or repost page: “{word}”")),
     "handle_feed": (F, 1.0, N_("The handle sounds like a news page: {handle}")),
-    "reposts": (F, 4.0, N_("{share}% of their messages are reposts")),
-    "links": (F, 2.4, N_("{share}% of their messages carry links")),
+    "reposts": (F, 4.0, N_("Reposts among their messages: {share}%")),
+    "links": (F, 2.4, N_("Messages with links: {share}%")),
 }
 NO_EVIDENCE = N_("Nothing to go by yet: no name, profile or messages to read")
 SCORE_WORDS = (
@@ -196,23 +196,29 @@ def assess(features: Features) -> Assessment:
     if not signals:
         reason = {"code": "no_evidence", "msgid": NO_EVIDENCE, "params": {}, "weight": 0.0}
         return Assessment(AccountKind.UNKNOWN, round(_sigmoid(BIAS), 3), [reason])
-    total, against = BIAS, Counter[AccountKind]()
-    reasons = []
+    total, against = BIAS, dict[AccountKind, float]()
+    reasons: list[dict[str, Any]] = []
     for signal, count in _merged(signals):
-        kind, weight, msgid = SIGNALS[signal.code]
+        kind, base, msgid = SIGNALS[signal.code]
+        weight = float(base)
         if "share" in signal.params:
-            weight *= signal.params["share"] / 100
+            weight *= float(signal.params["share"]) / 100
         weight *= 1 + 0.5 * (min(count, 2) - 1)
         signed = weight if kind is P else -weight
         total += signed
         if kind is not P:
-            against[kind] += weight
+            against[kind] = against.get(kind, 0.0) + weight
         reasons.append(
-            {"code": signal.code, "msgid": msgid, "params": signal.params, "weight": round(signed, 2)}
+            {
+                "code": signal.code,
+                "msgid": msgid,
+                "params": signal.params,
+                "weight": round(signed, 2),
+            }
         )
     reasons.sort(key=lambda r: -abs(r["weight"]))
     score = _sigmoid(total)
-    kind = P if score >= 0.5 or not against else against.most_common(1)[0][0]
+    kind = P if score >= 0.5 or not against else max(against, key=lambda k: against[k])
     return Assessment(kind, round(score, 3), reasons)
 
 

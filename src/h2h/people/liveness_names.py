@@ -19,11 +19,12 @@ from h2h.people import liveness_words as words
 from h2h.people.names import first_name_forms
 from h2h.subjects.text import english_forms
 
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|\b)\d[\d\s().-]{5,}\d")
 _QUOTED = re.compile(r"[«\"“„'][^«»\"“”„']{2,}[»\"”']")
 _HANDLE_PART = re.compile(r"[a-zа-яё]+", re.IGNORECASE)
+_USERNAME = re.compile(r"[a-z0-9_.]+")  # "kotik_93": a nickname, digits and all
 _COMMUNITY = re.compile(r"(?:vk\.com/)?(?:club|public|event)\d+$")
 # Share of pymorphy3's parses a reading needs before we believe it.
 READING = 0.3
@@ -61,8 +62,8 @@ def word_info(word: str) -> WordInfo:
     """Lemmas and name/place readings of one word (Cyrillic through pymorphy3)."""
     low = word.lower().replace("ё", "е")
     if not _CYRILLIC.search(low):
-        first = bool(first_name_forms(low)) or low in words.ENGLISH_FIRST_NAMES
-        return WordInfo(english_forms(low), first, False, low in words.CITIES)
+        latin_first = bool(first_name_forms(low)) or low in words.ENGLISH_FIRST_NAMES
+        return WordInfo(english_forms(low), latin_first, False, low in words.CITIES)
     with _lock:  # pymorphy3 promises no thread safety
         parses = _analyzer().parse(low)
 
@@ -73,7 +74,8 @@ def word_info(word: str) -> WordInfo:
     lemmas = frozenset(p.normal_form.replace("ё", "е") for p in parses) or frozenset((low,))
     # «Владимир» and «Киров» are cities too: the likelier reading wins.
     place = (geo >= READING and geo >= max(surname, first)) or _city_adjective(parses)
-    return WordInfo(lemmas, first >= READING and not place, surname >= READING, place)
+    known = first >= READING or bool(first_name_forms(low))  # «Роман» is a novel, mostly
+    return WordInfo(lemmas, known and not place, surname >= READING, place)
 
 
 def _city_adjective(parses: Any) -> bool:
@@ -95,7 +97,7 @@ def name_signals(name: str) -> list[Signal]:
     found = _word_signals(name)
     if _PHONE.search(name):
         found.append(Signal("phone"))
-    elif sum(ch.isdigit() for ch in name) >= 2:
+    elif sum(ch.isdigit() for ch in name) >= 2 and not _USERNAME.fullmatch(name.lower()):
         found.append(Signal("digits"))
     emoji = _emoji(name)
     if emoji >= 2 or (emoji and len(_WORD.findall(name)) <= 1):
@@ -124,8 +126,8 @@ def _word_signals(name: str) -> list[Signal]:
             found.append(Signal("city", {"word": token}))
         elif infos[0].first_name:
             shape["first"] += 1
-        elif infos[0].last_name or (len(token) > 1 and not _CYRILLIC.search(token)):
-            shape["last"] += 1  # any Latin word may be a last name: "Smith", "Sokolova"
+        elif infos[0].last_name or len(token) == 1 or not _CYRILLIC.search(token):
+            shape["last"] += 1  # an initial, or any Latin word: "Н.", "Smith", "Sokolova"
         else:
             shape["other"] += 1
     return found + _shape(name, tokens, found, shape)
@@ -143,7 +145,9 @@ def _lexicon_signal(token: str, lemmas: frozenset[str]) -> Signal | None:
     return None
 
 
-def _shape(name: str, tokens: list[str], found: list[Signal], shape: dict[str, int]) -> list[Signal]:
+def _shape(
+    name: str, tokens: list[str], found: list[Signal], shape: dict[str, int]
+) -> list[Signal]:
     """A first and last name ("Мария Соколова", "John Smith"), or a lone first name."""
     if found or shape["other"]:
         return []

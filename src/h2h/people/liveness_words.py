@@ -45,7 +45,9 @@ ROLE_MAILBOXES = _words("""
     info sales office shop support hello contact admin zakaz order orders manager booking
     reception team marketing press hr billing help
     """)
-MACHINE_MAILBOXES = _words("noreply no-reply donotreply do-not-reply mailer-daemon notifications robot")
+MACHINE_MAILBOXES = _words(
+    "noreply no-reply donotreply do-not-reply mailer-daemon notifications robot"
+)
 # Stems seen in Latin handles: "potolki73", "remont_kvartir", "best_deals_bot".
 HANDLE_STEMS = (
     "potolk", "remont", "magazin", "dostavk", "nedvizh", "mebel", "salon", "studio", "studi",

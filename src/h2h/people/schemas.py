@@ -294,3 +294,23 @@ class ErasureRead(BaseModel):
     replies: int
     orders: int
     events: int
+
+
+class OrderRead(ORMModel):
+    id: uuid.UUID
+    external_id: str = Field(description="The order (invoice) number in the shop.")
+    identity_id: uuid.UUID | None
+    placed_at: datetime
+    is_cancellation: bool
+    total: int = Field(description="Minor units (kopecks, pence); negative for a cancellation.")
+    currency: str | None
+    country: str | None
+    line_count: int
+    source: str | None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderRead]
+    total: int
+    page: int
+    page_size: int

@@ -76,3 +76,29 @@ def _resolve_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) 
 def resolve(session: Session) -> int:
     """Propose merges for persons created or changed since the last run."""
     return _each_workspace(session, _resolve_workspace)
+
+
+# --- profile refresh: figures, lifecycle stage, liveness ------------------------------------------
+
+REFRESH_CHUNK = 2000
+
+
+def _refresh_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> int:
+    from h2h.people import refresh
+
+    with transaction(factory) as session:
+        started, pending = refresh.pending_profiles(session, workspace_id=workspace_id)
+    done = 0
+    for start in range(0, len(pending), REFRESH_CHUNK):
+        with transaction(factory) as session:
+            chunk = pending[start : start + REFRESH_CHUNK]
+            done += refresh.refresh_profiles(session, workspace_id=workspace_id, person_ids=chunk)
+    with transaction(factory) as session:
+        refresh.mark_refreshed(session, workspace_id=workspace_id, at=started)
+    return done
+
+
+@job("people.refresh_profiles")
+def refresh_profiles(session: Session) -> int:
+    """Recount figures, stage and liveness of persons with activity since the last run."""
+    return _each_workspace(session, _refresh_workspace)

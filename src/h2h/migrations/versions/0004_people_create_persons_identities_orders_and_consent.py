@@ -804,8 +804,7 @@ def upgrade() -> None:
         # Name search: any word of name_key by prefix (h2h.people.directory); unmodelled,
         # like ix_messages_search. SQLite scans its (smaller) tables with LIKE instead.
         op.execute(
-            "CREATE INDEX ix_persons_search ON persons "
-            "USING gin (to_tsvector('simple', name_key))"
+            "CREATE INDEX ix_persons_search ON persons USING gin (to_tsvector('simple', name_key))"
         )
 
 
