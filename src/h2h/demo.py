@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from h2h import demo_listening, demo_nlp, demo_people
+from h2h import demo_listening, demo_nlp, demo_people, registry
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -46,6 +46,7 @@ def reset_demo(session: Session) -> None:
 
 def load_demo(session: Session, *, reset: bool = False) -> bool:
     """Create the demo workspaces; returns False when they are already there."""
+    registry.load()  # ingest hooks link authors to persons: the demo's people need them
     if reset:
         reset_demo(session)
     if session.scalar(select(Workspace.id).where(Workspace.slug == DEMO_SLUGS[0])) is not None:
