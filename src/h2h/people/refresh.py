@@ -58,7 +58,9 @@ def mark_refreshed(session: Session, *, workspace_id: uuid.UUID, at: datetime) -
 
 def refresh_workspace(session: Session, *, workspace_id: uuid.UUID) -> int:
     """One pass over a workspace in one transaction (the CLI and the demo)."""
-    started, pending = pending_profiles(session, workspace_id=workspace_id)
+    _, pending = pending_profiles(session, workspace_id=workspace_id)
     done = refresh_profiles(session, workspace_id=workspace_id, person_ids=pending)
-    mark_refreshed(session, workspace_id=workspace_id, at=started)
+    # The recount itself touches updated_at: the watermark is the end of the pass, or every
+    # pass would redo the whole workspace.
+    mark_refreshed(session, workspace_id=workspace_id, at=utcnow())
     return done

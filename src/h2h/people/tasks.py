@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from h2h.accounts.models import Workspace
-from h2h.db import transaction
+from h2h.db import transaction, utcnow
 from h2h.jobs import job
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,16 @@ def _refresh_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) 
     from h2h.people import refresh
 
     with transaction(factory) as session:
-        started, pending = refresh.pending_profiles(session, workspace_id=workspace_id)
+        _, pending = refresh.pending_profiles(session, workspace_id=workspace_id)
     done = 0
     for start in range(0, len(pending), REFRESH_CHUNK):
         with transaction(factory) as session:
             chunk = pending[start : start + REFRESH_CHUNK]
             done += refresh.refresh_profiles(session, workspace_id=workspace_id, person_ids=chunk)
+    # The recount touches updated_at, so the watermark is the end of the pass (a change made
+    # while it ran waits for that person's next activity).
     with transaction(factory) as session:
-        refresh.mark_refreshed(session, workspace_id=workspace_id, at=started)
+        refresh.mark_refreshed(session, workspace_id=workspace_id, at=utcnow())
     return done
 
 
