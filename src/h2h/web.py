@@ -31,11 +31,13 @@ from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
 from h2h.people import api as people_api
+from h2h.people import api_segments as people_segments_api
 from h2h.people import api_events as people_events_api
 from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
 from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_privacy as people_privacy_ui
+from h2h.people import ui_segments as people_segments_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(seconds=30), "people.link_pending")
         jobs.every(timedelta(minutes=10), "people.resolve")
         jobs.every(timedelta(hours=1), "people.refresh_profiles")
+        jobs.every(timedelta(days=1), "people.rfm")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         subjects_api.router,
         nlp_api.router,
         people_api.router,
+        people_segments_api.router,
         people_events_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
@@ -122,6 +126,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_ui.router,
         people_merges_ui.router,
         people_privacy_ui.router,
+        people_segments_ui.router,
     ):
         app.include_router(ui)
     app.mount(

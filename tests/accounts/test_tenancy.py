@@ -26,7 +26,7 @@ from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
 from h2h.nlp import service as nlp
 from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
-from h2h.people import consent, events, merging, resolution
+from h2h.people import consent, events, merging, resolution, segments
 from h2h.people import service as people
 from h2h.people.models import (
     Consent,
@@ -40,6 +40,7 @@ from h2h.people.models import (
     Note,
     Person,
     PersonTag,
+    Segment,
 )
 from h2h.subjects import service as subjects
 from h2h.subjects.models import Subject, SubjectKind
@@ -65,6 +66,7 @@ NO_TENANT_PARAMS = {
     "tag",
     "suggestion_id",
     "merge_id",
+    "segment_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -110,6 +112,12 @@ AGENT_WRITES = {
     "POST /w/{ws}/people/{person_id:uuid}/blocks",
     "POST /w/{ws}/people/{person_id:uuid}/blocks/remove",
     "POST /api/v1/workspaces/{ws}/events",
+    "POST /api/v1/workspaces/{ws}/segments",
+    "PATCH /api/v1/workspaces/{ws}/segments/{segment_id:uuid}",
+    "DELETE /api/v1/workspaces/{ws}/segments/{segment_id:uuid}",
+    "POST /w/{ws}/people/segments",
+    "POST /w/{ws}/people/segments/{segment_id:uuid}",
+    "POST /w/{ws}/people/segments/{segment_id:uuid}/delete",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -141,6 +149,9 @@ JSON_BODIES = {
     "BlockCreate": {"channel": "any"},
     "ErasureConfirm": {"confirm": True},
     "EventBatch": {"name": "page_view", "occurred_at": "2026-01-01T10:00:00Z"},
+    "SegmentCreate": {"name": "Stolen", "filters": {"stage": "customer"}},
+    "SegmentUpdate": {"name": "Taken over", "filters": {}},
+    "RfmRun": {},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -273,8 +284,12 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     merge = merging.merge(
         session, workspace_id=cast.b.id, actor=owner_b, winner_id=twin_a.id, loser_id=merged.id
     )
+    segment = segments.create_segment(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's VIPs", definition={"tag": "vip"}
+    )
     session.commit()
     return {
+        "segment_id": str(segment.id),
         "suggestion_id": str(suggestion.id),
         "merge_id": str(merge.id),
         "person_id": str(person.id),
@@ -358,6 +373,7 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         Consent,
         ContactBlock,
         Event,
+        Segment,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
@@ -412,6 +428,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "field_id",
             "suggestion_id",
             "merge_id",
+            "segment_id",
         ),
         missing,
     )

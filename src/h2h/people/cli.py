@@ -7,26 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
+from h2h.people.cli_support import run_import, workspace_factory
+
 app = typer.Typer(
     help="People: profiles, merges, segments, data-subject rights.", no_args_is_help=True
 )
 import_app = typer.Typer(help="Import orders and events from CSV or JSONL.", no_args_is_help=True)
 
 
-# --- linking and identity resolution ---------------------------------------------------------
-
-
-def _workspace_id(factory: Any, slug: str) -> Any:
-    from h2h.accounts import service as accounts
-    from h2h.db import transaction
-    from h2h.errors import NotFound
-
-    try:
-        with transaction(factory) as session:
-            return accounts.get_workspace(session, slug=slug).id
-    except NotFound:
-        typer.echo(f"Error: no workspace {slug!r}", err=True)
-        raise typer.Exit(1) from None
+# --- linking, identity resolution, profile refresh, RFM ----------------------------------------
 
 
 @app.command()
@@ -35,14 +24,10 @@ def link(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> Non
     from rich.console import Console
     from rich.progress import Progress
 
-    from h2h import cli as main_cli
-    from h2h.db import engine_from_settings, make_sessionmaker, transaction
+    from h2h.db import transaction
     from h2h.people import linking
 
-    engine = engine_from_settings(main_cli._settings())
-    factory = make_sessionmaker(engine)
-    try:
-        ws = _workspace_id(factory, workspace)
+    with workspace_factory(workspace) as (factory, ws):
         with transaction(factory) as session:
             total = linking.pending_count(session, workspace_id=ws)
         with Progress(console=Console(stderr=True)) as bar:
@@ -53,26 +38,17 @@ def link(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> Non
                 if not done:
                     break
                 bar.advance(task, done)
-    finally:
-        engine.dispose()
     typer.echo("Every message is linked to its author.", err=True)
 
 
 @app.command()
 def refresh(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
     """Recount figures, lifecycle stage and liveness of persons with new activity."""
-    from h2h import cli as main_cli
-    from h2h.db import engine_from_settings, make_sessionmaker, transaction
+    from h2h.db import transaction
     from h2h.people import refresh as profiles
 
-    engine = engine_from_settings(main_cli._settings())
-    factory = make_sessionmaker(engine)
-    try:
-        ws = _workspace_id(factory, workspace)
-        with transaction(factory) as session:
-            done = profiles.refresh_workspace(session, workspace_id=ws)
-    finally:
-        engine.dispose()
+    with workspace_factory(workspace) as (factory, ws), transaction(factory) as session:
+        done = profiles.refresh_workspace(session, workspace_id=ws)
     typer.echo(f"Refreshed {done} profiles.", err=True)
 
 
@@ -81,19 +57,54 @@ def resolve(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> 
     """Look at every person again and propose merges; prints what the pass did as JSON."""
     import json
 
-    from h2h import cli as main_cli
-    from h2h.db import engine_from_settings, make_sessionmaker, transaction
+    from h2h.db import transaction
     from h2h.people import resolution
 
-    engine = engine_from_settings(main_cli._settings())
-    factory = make_sessionmaker(engine)
-    try:
-        ws = _workspace_id(factory, workspace)
-        with transaction(factory) as session:
-            report = resolution.suggest(session, workspace_id=ws)
-    finally:
-        engine.dispose()
+    with workspace_factory(workspace) as (factory, ws), transaction(factory) as session:
+        report = resolution.suggest(session, workspace_id=ws)
     typer.echo(json.dumps(report.as_dict()))
+
+
+@app.command()
+def rfm(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Score as of this date (YYYY-MM-DD), e.g. a data set's last day."
+        ),
+    ] = None,
+) -> None:
+    """Score customers by recency, frequency and monetary value; recount the segments.
+    Prints the customers per RFM segment as JSON."""
+    import json
+    from datetime import UTC, date, datetime, time
+
+    from h2h.db import transaction
+    from h2h.people import rfm as scoring
+    from h2h.people import segments
+
+    moment = None
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"Error: --as-of {as_of!r}: use YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+        moment = datetime.combine(day, time.max, tzinfo=UTC)
+    with workspace_factory(workspace) as (factory, ws), transaction(factory) as session:
+        report = scoring.compute(session, workspace_id=ws, as_of=moment)
+        segments.recount_all(session, workspace_id=ws)
+    typer.echo(
+        json.dumps(
+            {
+                "as_of": report.as_of.isoformat(),
+                "customers": report.customers,
+                "changed": report.changed,
+                "segments": dict(report.segments.most_common()),
+            }
+        )
+    )
 
 
 # --- data-subject rights ----------------------------------------------------------------------
@@ -162,17 +173,6 @@ def erase_person(
 # --- orders -----------------------------------------------------------------------------------
 
 
-def _expand(files: list[str]) -> list[Path]:
-    """Files and glob patterns (quoted, so the shell did not expand them) as sorted paths."""
-    import glob
-
-    paths: list[Path] = []
-    for item in files:
-        matches = sorted(glob.glob(item)) if any(c in item for c in "*?[") else [item]
-        paths.extend(Path(m) for m in matches)
-    return list(dict.fromkeys(paths))
-
-
 def _order_mapping(pairs: list[str], currency: str | None, timezone: str | None) -> Any:
     from h2h.people import orders
 
@@ -206,93 +206,22 @@ def import_orders(
     timezone: Annotated[str | None, typer.Option(help="Zone of dates without one.")] = None,
 ) -> None:
     """Import orders; lines already imported are skipped, bad rows reported."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from h2h.people import orders
 
-    from h2h import cli as main_cli
-    from h2h.db import engine_from_settings, make_sessionmaker, transaction
-    from h2h.people import imports, orders
-
-    paths = _expand(files)
-    missing = [str(p) for p in paths if not p.is_file()]
-    if not paths or missing:
-        typer.echo(f"Error: no such file: {', '.join(missing) or ' '.join(files)}", err=True)
-        raise typer.Exit(1)
     mapping = _order_mapping(map_ or [], currency, timezone)
-    console = Console()
-    engine = engine_from_settings(main_cli._settings())
-    factory = make_sessionmaker(engine)
-    totals = dict.fromkeys(imports.COUNTS, 0)
-    try:
-        ws = _workspace_id(factory, workspace)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            console=Console(stderr=True),
-        ) as bar:
-            task = bar.add_task("orders", total=len(paths), stats="")
-            done: dict[str, int] = dict.fromkeys(imports.COUNTS, 0)
 
-            def on_file(path: Path) -> None:
-                for key in imports.COUNTS:
-                    done[key] = totals[key]
-                bar.update(task, description=path.name[:40])
+    def importer(factory: Any, ws: Any, paths: Any, on_progress: Any, on_file: Any) -> Any:
+        return orders.import_files(
+            factory,
+            workspace_id=ws,
+            paths=paths,
+            mapping=mapping,
+            currency=currency,
+            on_progress=on_progress,
+            on_file=on_file,
+        )
 
-            def on_progress(read: int, imported: int, duplicates: int, rejected: int) -> None:
-                for key, value in zip(
-                    imports.COUNTS, (read, imported, duplicates, rejected), strict=True
-                ):
-                    totals[key] = done[key] + value
-                bar.update(
-                    task,
-                    stats="{} rows, {} new, {} rejected".format(
-                        totals["rows_read"], totals["imported"], totals["rejected"]
-                    ),
-                )
-
-            def advance(path: Path) -> None:
-                if path != paths[0]:
-                    bar.advance(task)
-                on_file(path)
-
-            run_ids = orders.import_files(
-                factory,
-                workspace_id=ws,
-                paths=paths,
-                mapping=mapping,
-                currency=currency,
-                on_progress=on_progress,
-                on_file=advance,
-            )
-            bar.advance(task)
-        with transaction(factory) as session:
-            runs = [imports.get_import(session, workspace_id=ws, import_id=r) for r in run_ids]
-            rejections = [
-                (run.filename, item)
-                for run in runs
-                if run.rejected
-                for item in imports.rejections_of(
-                    session, workspace_id=ws, import_id=run.id, limit=20
-                )
-            ]
-            failed = [(run.filename, run.error) for run in runs if run.error]
-            for key in imports.COUNTS:
-                totals[key] = sum(getattr(run, key) for run in runs)
-    finally:
-        engine.dispose()
-    console.print(
-        f"{len(runs)} file(s): {totals['rows_read']} rows read, {totals['imported']} imported, "
-        f"{totals['duplicates']} already there, {totals['rejected']} rejected."
-    )
-    for filename, item in rejections[:20]:
-        column = f", column {item.column}" if item.column else ""
-        console.print(f"  {filename} line {item.line}{column}: {item.reason}", markup=False)
-    if len(rejections) > 20:
-        console.print(f"  … and more ({totals['rejected']} in all)")
-    if failed and len(failed) == len(runs):
-        raise typer.Exit(1)
+    run_import(files, workspace=workspace, label="orders", importer=importer)
 
 
 # --- events -----------------------------------------------------------------------------------

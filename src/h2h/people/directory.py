@@ -26,11 +26,25 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from h2h.channels.models import Message
 from h2h.db import utcnow
+from h2h.nlp.models import Analysis, Sentiment
 from h2h.people import identities
-from h2h.people.models import AccountKind, Identity, IdentityKind, LifecycleStage, Person, PersonTag
+from h2h.people.models import (
+    ANY_CHANNEL,
+    AccountKind,
+    Consent,
+    ConsentPurpose,
+    ConsentStatus,
+    ContactBlock,
+    Identity,
+    IdentityKind,
+    LifecycleStage,
+    Person,
+    PersonTag,
+)
 from h2h.people.names import name_key
 
 PAGE_SIZE = 50
@@ -48,6 +62,14 @@ class PersonQuery:
     owner_id: uuid.UUID | None = None
     contacted_within_days: int | None = None
     silent_for_days: int | None = None  # no contact for at least this many days
+    rfm_segment: str | None = None  # an rfm.RfmSegment value
+    consent: ConsentPurpose | None = None  # may receive this on at least one channel
+    sentiment: Sentiment | None = None  # wrote a message of this tone in the last 90 days
+    field_key: str | None = None  # a custom field equal to ``field_value`` (already cleaned)
+    field_value: str | int | float | bool | None = None
+
+
+SENTIMENT_WINDOW_DAYS = 90
 
 
 def list_persons(
@@ -101,7 +123,85 @@ def filtered(stmt: Select[Any], workspace_id: uuid.UUID, filters: PersonQuery) -
         )
     if filters.silent_for_days is not None:
         stmt = stmt.where(Person.last_seen_at < now - timedelta(days=filters.silent_for_days))
+    if filters.rfm_segment:
+        stmt = stmt.where(Person.rfm_segment == filters.rfm_segment)
+    if filters.consent is not None:
+        stmt = stmt.where(Person.id.in_(consenting(workspace_id, filters.consent)))
+    if filters.sentiment is not None:
+        since = now - timedelta(days=SENTIMENT_WINDOW_DAYS)
+        stmt = stmt.where(Person.id.in_(wrote_with(workspace_id, filters.sentiment, since)))
+    if filters.field_key and filters.field_value is not None:
+        stmt = stmt.where(field_condition(filters.field_key, filters.field_value))
     return stmt
+
+
+def consenting(workspace_id: uuid.UUID, purpose: ConsentPurpose) -> Select[Any]:
+    """Persons the latest statements allow ``purpose`` on at least one channel, unblocked.
+
+    The SQL form of ``consent.may_contact`` rule 5 for "some channel": a grant on a channel
+    (or on "any") with no withdrawal on that channel or on "any" at or after it — a
+    withdrawal at the same instant wins — and no do-not-contact block on that channel or
+    on "any". Persons with no statement are not included: marketing needs consent.
+    """
+    grant, later = aliased(Consent), aliased(Consent)
+    withdrawn_since = (
+        select(later.id)
+        .where(
+            later.workspace_id == grant.workspace_id,
+            later.person_id == grant.person_id,
+            later.purpose == grant.purpose,
+            later.status == ConsentStatus.WITHDRAWN,
+            later.recorded_at >= grant.recorded_at,
+            or_(later.channel == grant.channel, later.channel == ANY_CHANNEL),
+        )
+        .exists()
+    )
+    blocked = (
+        select(ContactBlock.id)
+        .where(
+            ContactBlock.workspace_id == grant.workspace_id,
+            ContactBlock.person_id == grant.person_id,
+            or_(ContactBlock.channel == grant.channel, ContactBlock.channel == ANY_CHANNEL),
+        )
+        .exists()
+    )
+    return select(grant.person_id).where(
+        grant.workspace_id == workspace_id,
+        grant.purpose == purpose,
+        grant.status == ConsentStatus.GRANTED,
+        ~withdrawn_since,
+        ~blocked,
+    )
+
+
+def wrote_with(workspace_id: uuid.UUID, sentiment: Sentiment, since: Any) -> Select[Any]:
+    """Persons who wrote at least one message of this sentiment since ``since``."""
+    return (
+        select(Identity.person_id)
+        .join(
+            Message,
+            (Message.workspace_id == Identity.workspace_id) & (Message.identity_id == Identity.id),
+        )
+        .join(
+            Analysis,
+            (Analysis.workspace_id == Message.workspace_id) & (Analysis.message_id == Message.id),
+        )
+        .where(
+            Identity.workspace_id == workspace_id,
+            Analysis.sentiment == sentiment,
+            Message.created_at >= since,
+        )
+    )
+
+
+def field_condition(key: str, value: str | int | float | bool) -> Any:
+    """A custom field (in ``persons.attributes``) equal to a value of the field's type."""
+    element = Person.attributes[key]
+    if isinstance(value, bool):
+        return element.as_boolean() == value
+    if isinstance(value, int | float):
+        return element.as_float() == float(value)
+    return element.as_string() == value
 
 
 def identity_values(q: str) -> list[str]:

@@ -56,17 +56,33 @@ def link_pending(session: Session) -> int:
 RESOLVE_CHUNK = 2000  # persons per transaction: SQLite has one writer, ingestion must not wait
 
 
+def _in_chunks(
+    factory: sessionmaker[Session],
+    ids: list[uuid.UUID],
+    size: int,
+    work: Callable[[Session, list[uuid.UUID]], int],
+) -> int:
+    """``work`` over ``ids`` a chunk per transaction; the sum of what it returns."""
+    done = 0
+    for start in range(0, len(ids), size):
+        with transaction(factory) as session:
+            done += work(session, ids[start : start + size])
+    return done
+
+
 def _resolve_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> int:
     from h2h.people import resolution
 
     with transaction(factory) as session:
         started, pending = resolution.pending_persons(session, workspace_id=workspace_id)
-    suggested = 0
-    for start in range(0, len(pending), RESOLVE_CHUNK):
-        with transaction(factory) as session:
-            chunk = pending[start : start + RESOLVE_CHUNK]
-            report = resolution.suggest(session, workspace_id=workspace_id, person_ids=chunk)
-        suggested += report.suggested
+    suggested = _in_chunks(
+        factory,
+        pending,
+        RESOLVE_CHUNK,
+        lambda session, chunk: (
+            resolution.suggest(session, workspace_id=workspace_id, person_ids=chunk).suggested
+        ),
+    )
     with transaction(factory) as session:
         resolution.mark_resolved(session, workspace_id=workspace_id, at=started)
     return suggested
@@ -88,11 +104,14 @@ def _refresh_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) 
 
     with transaction(factory) as session:
         _, pending = refresh.pending_profiles(session, workspace_id=workspace_id)
-    done = 0
-    for start in range(0, len(pending), REFRESH_CHUNK):
-        with transaction(factory) as session:
-            chunk = pending[start : start + REFRESH_CHUNK]
-            done += refresh.refresh_profiles(session, workspace_id=workspace_id, person_ids=chunk)
+    done = _in_chunks(
+        factory,
+        pending,
+        REFRESH_CHUNK,
+        lambda session, chunk: refresh.refresh_profiles(
+            session, workspace_id=workspace_id, person_ids=chunk
+        ),
+    )
     # The recount touches updated_at, so the watermark is the end of the pass (a change made
     # while it ran waits for that person's next activity).
     with transaction(factory) as session:
@@ -104,3 +123,22 @@ def _refresh_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) 
 def refresh_profiles(session: Session) -> int:
     """Recount figures, stage and liveness of persons with activity since the last run."""
     return _each_workspace(session, _refresh_workspace)
+
+
+# --- RFM scores and segment counts --------------------------------------------------------------
+
+
+def _rfm_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> int:
+    from h2h.people import rfm, segments
+
+    with transaction(factory) as session:
+        report = rfm.compute(session, workspace_id=workspace_id)
+    with transaction(factory) as session:
+        segments.recount_all(session, workspace_id=workspace_id)
+    return report.changed
+
+
+@job("people.rfm")
+def score_rfm(session: Session) -> int:
+    """Rescore every customer's RFM (recency moves daily) and recount saved segments."""
+    return _each_workspace(session, _rfm_workspace)

@@ -26,19 +26,22 @@ from h2h.deps import (
 )
 from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from h2h.nlp import profanity
-from h2h.nlp.models import INTENT_LABELS, SENTIMENT_LABELS
+from h2h.nlp.models import INTENT_LABELS, SENTIMENT_LABELS, Sentiment
 from h2h.people import directory, fields, profile, service, timeline
+from h2h.people.consent_records import PURPOSE_LABELS
 from h2h.people.fields import FIELD_TYPE_LABELS
 from h2h.people.models import (
     ACCOUNT_KIND_LABELS,
     IDENTITY_LABELS,
     STAGE_LABELS,
     AccountKind,
+    ConsentPurpose,
     FieldType,
     IdentityKind,
     LifecycleStage,
     Person,
 )
+from h2h.people.rfm import SEGMENT_LABELS, RfmSegment
 from h2h.templating import NavItem, add_nav, explain, flash, page_gettext, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
@@ -122,6 +125,8 @@ def _shared(request: Request) -> dict[str, Any]:
         "intent_labels": INTENT_LABELS,
         "field_type_labels": FIELD_TYPE_LABELS,
         "last_contact_filters": LAST_CONTACT,
+        "rfm_labels": SEGMENT_LABELS,
+        "purpose_labels": PURPOSE_LABELS,
         "masked": profanity.mask,
         "money": lambda minor, currency: money(minor, currency, lang),
         "title_of": title_of,
@@ -140,10 +145,24 @@ def _list_query(params: dict[str, str]) -> directory.PersonQuery:
         owner_id=_uuid(params.get("owner", "")),
         contacted_within_days=within,
         silent_for_days=silent,
+        rfm_segment=_enum(RfmSegment, params.get("rfm", "")),
+        consent=_enum(ConsentPurpose, params.get("consent", "")),
+        sentiment=_enum(Sentiment, params.get("sentiment", "")),
     )
 
 
-LIST_PARAMS = ("q", "stage", "account_kind", "tag", "channel", "owner", "last_contact")
+LIST_PARAMS = (
+    "q",
+    "stage",
+    "account_kind",
+    "tag",
+    "channel",
+    "owner",
+    "last_contact",
+    "rfm",
+    "consent",
+    "sentiment",
+)
 
 
 def _people_page(
