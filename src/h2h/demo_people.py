@@ -15,13 +15,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from h2h import demo_events
+from h2h import demo_events, demo_orders
 from h2h.accounts import service as accounts
 from h2h.channels import ingest
 from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
 from h2h.db import utcnow
-from h2h.people import consent, resolution, service, suggestions
+from h2h.people import consent, refresh, resolution, service, suggestions
 from h2h.people.models import ConsentPurpose, Identity, IdentityKind, Person
 
 # (channel kind, handle, name, text, days ago): the same human, three spellings.
@@ -103,6 +103,9 @@ def load(
     _zerno_story(session, zerno, agent)
     _dental_story(session, dental, owner)
     demo_events.load(session, workspace_ids=workspace_ids)  # page views and searches
+    demo_orders.load(session, workspace_ids=workspace_ids, agent=agent)  # purchases, RFM
+    for workspace_id in (zerno, dental):  # figures, stages and liveness of everyone
+        refresh.refresh_workspace(session, workspace_id=workspace_id)
 
 
 def _voices(

@@ -208,6 +208,21 @@ def test_a_cp1251_file_with_russian_columns_is_read(
     assert (phone.kind, phone.value) == (IdentityKind.PHONE, "+79161234567")
 
 
+def test_outside_online_retail_a_refund_is_negative_lines_not_a_c_number(
+    session: Session, cast: Cast, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    text = (
+        "order_id,placed_at,sku,quantity,unit_price,email\n"
+        "CAFE-1,2025-04-03 10:00,A1,2,350,anna@example.com\n"
+        "R-2,2025-04-05 10:00,A1,-1,350,anna@example.com\n"
+    )
+    _import(factory, cast, _write(tmp_path, "cafe.csv", text))
+    kinds = {o.external_id: o.is_cancellation for o in session.scalars(select(Order))}
+    assert kinds == {"CAFE-1": False, "R-2": True}
+    person = session.scalars(select(Person)).one()
+    assert (person.order_count, person.lifetime_value) == (1, 2 * 35_000 - 35_000)  # kopecks
+
+
 def test_a_crash_mid_import_keeps_committed_chunks_and_a_rerun_completes(
     session: Session,
     cast: Cast,

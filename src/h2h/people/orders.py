@@ -262,6 +262,13 @@ class OrderImport:
                     self.products[sku] = pid
         return self.products
 
+    def _cancels(self, line: Line) -> bool:
+        """Online Retail numbers a cancellation "C…"; elsewhere a refund has negative lines
+        (an order numbered "CAFE-12" is an order)."""
+        if self.mapping.source == "online-retail":
+            return line.order_id.upper().startswith("C")
+        return line.quantity < 0
+
     def _orders(
         self, session: Session, lines: list[Line], found: dict[Any, identities.Found]
     ) -> dict[str, uuid.UUID]:
@@ -276,7 +283,7 @@ class OrderImport:
                 "external_id": line.order_id,
                 "identity_id": identity.identity_id if identity else None,
                 "placed_at": line.placed_at,
-                "is_cancellation": line.order_id.upper().startswith("C"),
+                "is_cancellation": self._cancels(line),
                 "total": 0,
                 "currency": line.currency,
                 "country": line.country,
