@@ -36,6 +36,7 @@ from h2h.people import api_events as people_events_api
 from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
 from h2h.people import ui_merges as people_merges_ui
+from h2h.people import ui_imports as people_imports_ui
 from h2h.people import ui_privacy as people_privacy_ui
 from h2h.people import ui_segments as people_segments_ui
 from h2h.subjects import api as subjects_api
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_merges_ui.router,
         people_privacy_ui.router,
         people_segments_ui.router,
+        people_imports_ui.router,
     ):
         app.include_router(ui)
     app.mount(

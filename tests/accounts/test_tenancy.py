@@ -31,6 +31,8 @@ from h2h.people import service as people
 from h2h.people.models import (
     Consent,
     ContactBlock,
+    DataImport,
+    DataImportKind,
     Event,
     FieldDefinition,
     FieldType,
@@ -67,6 +69,7 @@ NO_TENANT_PARAMS = {
     "suggestion_id",
     "merge_id",
     "segment_id",
+    "data_import_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -116,6 +119,7 @@ AGENT_WRITES = {
     "PATCH /api/v1/workspaces/{ws}/segments/{segment_id:uuid}",
     "DELETE /api/v1/workspaces/{ws}/segments/{segment_id:uuid}",
     "POST /w/{ws}/people/segments",
+    "POST /w/{ws}/people/imports",
     "POST /w/{ws}/people/segments/{segment_id:uuid}",
     "POST /w/{ws}/people/segments/{segment_id:uuid}/delete",
 }
@@ -287,9 +291,14 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     segment = segments.create_segment(
         session, workspace_id=cast.b.id, actor=owner_b, name="B's VIPs", definition={"tag": "vip"}
     )
+    data_import = DataImport(
+        workspace_id=cast.b.id, kind=DataImportKind.ORDERS, filename="b.csv", file_sha256="0" * 64
+    )
+    session.add(data_import)
     session.commit()
     return {
         "segment_id": str(segment.id),
+        "data_import_id": str(data_import.id),
         "suggestion_id": str(suggestion.id),
         "merge_id": str(merge.id),
         "person_id": str(person.id),
@@ -374,6 +383,7 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         ContactBlock,
         Event,
         Segment,
+        DataImport,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
@@ -429,6 +439,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "suggestion_id",
             "merge_id",
             "segment_id",
+            "data_import_id",
         ),
         missing,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -257,14 +258,21 @@ async def upload_import(
 
 
 async def _receive_upload(
-    file: UploadFile, workspace_id: uuid.UUID, data_dir: Path
+    file: UploadFile, workspace_id: uuid.UUID, data_dir: Path, *, keep_name: bool = False
 ) -> tuple[str, Path]:
+    """Store an upload under the data directory; its sha256 and path. ``keep_name`` stores
+    it as ``<random>/<its own name, made safe>`` so that reports show the name the user knows."""
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".xlsx"):
         raise InvalidInput(N_("Upload a .csv, .tsv, .jsonl or .xlsx file."), field="file")
     folder = data_dir / "imports" / str(workspace_id)
+    if keep_name:
+        folder = folder / uuid.uuid4().hex
+        stem = re.sub(r"[^\w.\- ]+", "_", Path(file.filename or "file").stem).strip(" .")
+        path = folder / f"{(stem or 'file')[:150]}{suffix}"
+    else:
+        path = folder / f"{uuid.uuid4().hex}{suffix}"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{suffix}"
     digest, size = hashlib.sha256(), 0
     with path.open("wb") as out:
         while chunk := await file.read(1 << 20):

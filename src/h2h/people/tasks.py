@@ -142,3 +142,25 @@ def _rfm_workspace(factory: sessionmaker[Session], workspace_id: uuid.UUID) -> i
 def score_rfm(session: Session) -> int:
     """Rescore every customer's RFM (recency moves daily) and recount saved segments."""
     return _each_workspace(session, _rfm_workspace)
+
+
+# --- files uploaded on the imports page -----------------------------------------------------------
+
+
+@job("people.import_file")
+def import_file(
+    session: Session, *, workspace_id: str, kind: str, path: str, currency: str | None = None
+) -> list[str]:
+    """Import an uploaded file of orders or events in the background; the DataImport ids."""
+    from pathlib import Path
+
+    from h2h.people import events_import, orders
+    from h2h.people.models import DataImportKind
+
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    ws, paths = uuid.UUID(workspace_id), [Path(path)]
+    if DataImportKind(kind) is DataImportKind.ORDERS:
+        ids = orders.import_files(factory, workspace_id=ws, paths=paths, currency=currency)
+    else:
+        ids = events_import.import_files(factory, workspace_id=ws, paths=paths)
+    return [str(i) for i in ids]
