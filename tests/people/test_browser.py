@@ -32,6 +32,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
 NAME = "Аграфена Тестова"
+PAGES = ("", "/fields", "/segments", "/imports", "/merges", "?rfm=champions")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,8 @@ def test_people_pages_never_scroll_sideways_on_a_phone(
     page.wait_for_selector("[data-testid=profile-head]")
     profile_url = page.url
     too_wide = {}
-    for url in (f"{base_url}/w/zerno/people", profile_url, f"{base_url}/w/zerno/people/fields"):
+    pages = [profile_url, *(f"{base_url}/w/zerno/people{p}" for p in PAGES)]
+    for url in pages:
         page.goto(url)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > MOBILE["width"]:
@@ -139,4 +141,35 @@ def test_people_pages_never_scroll_sideways_on_a_phone(
     page.goto(profile_url)
     shoot(page, "person-profile-mobile.png")
     assert too_wide == {}
+    assert console_errors == []
+
+
+def test_an_agent_saves_filters_as_a_segment_and_reads_the_rfm_overview(
+    base_url: str, page: playwright.Page, console_errors: list[str]
+) -> None:
+    log_in(page, base_url, email="dmitry@zerno.example")
+    page.goto(f"{base_url}/w/zerno/people")
+    page.select_option("[data-testid=filter-stage]", "repeat")
+    page.wait_for_url(re.compile(r".*stage=repeat.*"))
+    page.wait_for_selector("[data-testid=save-segment]")
+    expected = page.locator("[data-testid=person-row]").count()
+    assert expected >= 2  # the demo's regulars
+    page.click("[data-testid=save-segment] summary")
+    page.fill("[data-testid=segment-name]", "Постоянные из браузера")
+    page.click("[data-testid=segment-save]")
+    page.wait_for_selector("[data-testid=segment-title]")
+    assert page.inner_text("[data-testid=segment-title]") == "Постоянные из браузера"
+    assert page.locator("[data-testid=person-row]").count() == expected
+    assert page.locator("[data-testid=segment-export]").get_attribute("href", timeout=1000)
+    page.click("[data-testid=people-tab-segments]")
+    page.wait_for_selector("[data-testid=rfm-table]")
+    assert page.locator("[data-testid=segment-row]").count() >= 2  # the demo's and ours
+    champions = page.locator(
+        "[data-testid=rfm-row][data-segment=champions] [data-testid=rfm-count]"
+    )
+    count = int(champions.inner_text())
+    shoot(page, "people-segments.png")
+    page.click("[data-testid=rfm-row][data-segment=champions] a")
+    page.wait_for_url(re.compile(r".*rfm=champions.*"))
+    assert page.locator("[data-testid=person-row]").count() == min(count, 50)
     assert console_errors == []
