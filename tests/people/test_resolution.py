@@ -223,6 +223,22 @@ def test_the_resolve_command_reports_what_it_did(session: Session, cast: Cast, e
     assert (report["suggested"], report["pairs_compared"]) == (1, 1)
 
 
+def test_the_resolve_command_finds_pairs_across_its_chunks(
+    session: Session, cast: Cast, env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("h2h.people.tasks.RESOLVE_CHUNK", 1)  # every person its own chunk
+    person(session, cast, "Маша Кузнецова")
+    person(session, cast, "Maria Kuznetsova")
+    person(session, cast, "Пётр Сидоров")
+    session.commit()
+    result = CliRunner().invoke(cli_app, ["people", "resolve", "--workspace", "alpha"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["persons"] == 3 and report["suggested"] >= 1
+    session.expire_all()
+    assert len(open_pairs(session, cast)) == 1
+
+
 def _suggest_pair(session: Session, cast: Cast) -> tuple[Any, uuid.UUID]:
     a = person(session, cast, "Наташа Козлова", email="n@example.com")
     person(session, cast, "Natalia Kozlova", phone="+79057770000")

@@ -54,15 +54,38 @@ def refresh(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> 
 
 @app.command()
 def resolve(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
-    """Look at every person again and propose merges; prints what the pass did as JSON."""
+    """Look at every person again and propose merges; prints what the pass did as JSON.
+    Works in chunks of persons, a transaction each, so the app keeps writing meanwhile."""
     import json
+    from collections import Counter
 
-    from h2h.db import transaction
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from h2h.db import transaction, utcnow
     from h2h.people import resolution
+    from h2h.people.tasks import RESOLVE_CHUNK
 
-    with workspace_factory(workspace) as (factory, ws), transaction(factory) as session:
-        report = resolution.suggest(session, workspace_id=ws)
-    typer.echo(json.dumps(report.as_dict()))
+    totals: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
+    with workspace_factory(workspace) as (factory, ws):
+        started = utcnow()
+        with transaction(factory) as session:
+            ids = resolution.active_person_ids(session, workspace_id=ws)
+        with Progress(console=Console(stderr=True)) as bar:
+            task = bar.add_task("resolving", total=len(ids))
+            for start in range(0, len(ids), RESOLVE_CHUNK):
+                chunk = ids[start : start + RESOLVE_CHUNK]
+                with transaction(factory) as session:
+                    report = resolution.suggest(session, workspace_id=ws, person_ids=chunk)
+                numbers = report.as_dict()
+                seconds.update(numbers.pop("seconds"))
+                totals.update(numbers)
+                bar.advance(task, len(chunk))
+        with transaction(factory) as session:
+            resolution.mark_resolved(session, workspace_id=ws, at=started)
+    summary = {k: totals[k] for k in resolution.Report().as_dict() if k != "seconds"}
+    typer.echo(json.dumps({**summary, "seconds": {k: round(v, 3) for k, v in seconds.items()}}))
 
 
 @app.command()

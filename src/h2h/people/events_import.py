@@ -206,6 +206,9 @@ class EventImport:
     source: str = "import"
     import_id: uuid.UUID | None = None
 
+    def started(self, import_id: uuid.UUID) -> None:
+        self.import_id = import_id  # events are stamped with the import they came in
+
     def handle(self, session: Session, rows: list[Row]) -> ChunkResult:
         result = ChunkResult()
         drafts = []
@@ -228,7 +231,11 @@ class EventImport:
                     Rejection(row.line, column, str(exc), _content(row.values))
                 )
         result.imported, result.duplicates = events.store(
-            session, workspace_id=self.workspace_id, drafts=drafts, source=self.source
+            session,
+            workspace_id=self.workspace_id,
+            drafts=drafts,
+            source=self.source,
+            import_id=self.import_id,
         )
         return result
 
@@ -261,6 +268,7 @@ def import_files(
                 chunk_size=events.MAX_BATCH,
                 on_progress=on_progress,
                 check=_checker(chosen),
+                on_start=state.started,
             )
         )
     return run_ids
