@@ -31,12 +31,12 @@ from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
 from h2h.people import api as people_api
-from h2h.people import api_segments as people_segments_api
 from h2h.people import api_events as people_events_api
+from h2h.people import api_segments as people_segments_api
 from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
-from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_imports as people_imports_ui
+from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_privacy as people_privacy_ui
 from h2h.people import ui_segments as people_segments_ui
 from h2h.subjects import api as subjects_api
