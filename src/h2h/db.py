@@ -7,14 +7,21 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Uuid, create_engine, event, select
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 from h2h.config import Settings
@@ -88,6 +95,7 @@ class TenantMixin:
 
 
 ModelT = TypeVar("ModelT", bound=TenantMixin)
+T = TypeVar("T")
 
 
 def get_in_workspace(
@@ -136,6 +144,45 @@ def engine_from_settings(settings: Settings) -> Engine:
     if settings.sqlalchemy_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_engine(settings.sqlalchemy_url)
+
+
+# --- reads remembered for one unit of work ---------------------------------------------------
+
+_MEMO = "h2h.memo"
+
+
+def memoized(session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per session for ``key``, until the session writes anything.
+
+    A page asks the same small questions from several places (a person's identity ids, the
+    workspace's member names); this answers the repeats from memory. Any flush, statement
+    other than a SELECT, commit or rollback forgets everything, and a session holding
+    unflushed changes is never answered from memory, so a caller never reads past its own
+    writes.
+    """
+    if session.new or session.deleted or session.dirty:
+        return compute()
+    memo: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
+    if key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    value = compute()
+    if session.info.get(_MEMO) is memo:  # compute() itself may have flushed
+        memo[key] = value
+    return value
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+event.listen(Session, "after_flush", _forget)
+event.listen(Session, "after_transaction_end", _forget)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        _forget(state.session)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, create_engine, inspect, text
+from sqlalchemy import UniqueConstraint, create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
+from h2h.accounts.models import User
 from h2h.channels import models as _channels  # noqa: F401 - registers tables
-from h2h.db import Base, TenantMixin, make_engine, new_id, utcnow
+from h2h.db import Base, TenantMixin, make_engine, memoized, new_id, utcnow
 from h2h.migrate import downgrade, head_revision, include_object, upgrade
 from h2h.subjects import models as _subjects  # noqa: F401
 from tests.conftest import make_user
@@ -86,3 +87,31 @@ def test_ids_are_time_ordered_version_7_uuids() -> None:
     assert abs(datetime.fromtimestamp((second.int >> 80) / 1000, tz=utcnow().tzinfo) - utcnow()) < (
         timedelta(seconds=5)
     )
+
+
+def test_a_remembered_read_never_hides_the_sessions_own_writes(session: Session) -> None:
+    calls: list[int] = []
+
+    def count_users() -> int:
+        calls.append(1)
+        return len(session.scalars(select(User.id)).all())
+
+    before = memoized(session, ("users",), count_users)
+    assert memoized(session, ("users",), count_users) == before
+    assert len(calls) == 1, "the second read was not answered from memory"
+
+    make_user(session, "Pending Person")  # flushed by create_user
+    assert memoized(session, ("users",), count_users) == before + 1
+
+    assert memoized(session, ("users",), count_users) == before + 1
+    session.add(User(email="pending@h2h.example", name="Pending"))  # added, not yet flushed
+    assert memoized(session, ("users",), count_users) == before + 2
+    session.commit()
+    asked = len(calls)
+    memoized(session, ("users",), count_users)
+    memoized(session, ("users",), count_users)
+    assert len(calls) == asked + 1
+
+    session.execute(text("DELETE FROM user_sessions"))  # a write statement forgets too
+    memoized(session, ("users",), count_users)
+    assert len(calls) == asked + 2

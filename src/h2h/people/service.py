@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from h2h.accounts import service as accounts
 from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.channels.models import Message
-from h2h.db import get_in_workspace, utcnow
+from h2h.db import get_in_workspace, memoized, utcnow
 from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from h2h.people import fields, identities, lifecycle
 from h2h.people.fields import create_field as create_field
@@ -76,11 +76,12 @@ def identity_ids(
     session: Session, *, workspace_id: uuid.UUID, person_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """Ids of the person's identities: what their messages, orders and events point at."""
+    stmt = select(Identity.id).where(
+        Identity.workspace_id == workspace_id, Identity.person_id == person_id
+    )
     return list(
-        session.scalars(
-            select(Identity.id).where(
-                Identity.workspace_id == workspace_id, Identity.person_id == person_id
-            )
+        memoized(
+            session, ("identity_ids", workspace_id, person_id), lambda: list(session.scalars(stmt))
         )
     )
 
@@ -210,8 +211,12 @@ def list_persons(
 
 def member_names(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.UUID, str]:
     """Names of the workspace's members by user id: owners of persons, authors of notes."""
-    members = accounts.list_members(session, workspace_id=workspace_id)
-    return {m.user_id: m.user.name for m in members}
+
+    def compute() -> dict[uuid.UUID, str]:
+        members = accounts.list_members(session, workspace_id=workspace_id)
+        return {m.user_id: m.user.name for m in members}
+
+    return dict(memoized(session, ("member_names", workspace_id), compute))
 
 
 def _check_owner(session: Session, workspace_id: uuid.UUID, owner_id: uuid.UUID | None) -> None:

@@ -48,6 +48,11 @@ class SuggestionView:
     b: Person
 
 
+# The two persons of a pair. Made once: SQLAlchemy memoizes an alias's column adaptation on
+# the alias itself, and building fresh ones cost the profile page a fifth of its time.
+_FIRST, _SECOND = aliased(Person, name="first_person"), aliased(Person, name="second_person")
+
+
 def list_suggestions(
     session: Session,
     *,
@@ -57,7 +62,7 @@ def list_suggestions(
     page_size: int = PAGE,
 ) -> tuple[list[SuggestionView], int]:
     """Open suggestions between active persons, highest score first, then newest."""
-    a, b = aliased(Person), aliased(Person)
+    a, b = _FIRST, _SECOND
     query = (
         select(MergeSuggestion, a, b)
         .join(a, (a.workspace_id == workspace_id) & (a.id == MergeSuggestion.person_a_id))
@@ -73,12 +78,15 @@ def list_suggestions(
         query = query.where(
             or_(MergeSuggestion.person_a_id == person_id, MergeSuggestion.person_b_id == person_id)
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(MergeSuggestion.score.desc(), MergeSuggestion.created_at.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
+    if page == 1 and len(rows) < page_size:  # the whole list fits: no need to count it
+        total = len(rows)
+    else:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return [SuggestionView(s, pa, pb) for s, pa, pb in rows], total
 
 
@@ -205,7 +213,7 @@ def list_merges(
     limit: int = PAGE,
 ) -> list[MergeView]:
     """Merges of the workspace (or those a person took part in), newest first."""
-    w, lo = aliased(Person), aliased(Person)
+    w, lo = _FIRST, _SECOND
     query = (
         select(Merge, w, lo)
         .join(w, (w.workspace_id == Merge.workspace_id) & (w.id == Merge.winner_id))
