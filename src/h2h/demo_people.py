@@ -21,8 +21,8 @@ from h2h.channels import ingest
 from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
 from h2h.db import utcnow
-from h2h.people import consent, refresh, resolution, service, suggestions
-from h2h.people.models import ConsentPurpose, Identity, IdentityKind, Person
+from h2h.people import consent, interests, refresh, resolution, service, suggestions
+from h2h.people.models import ConsentPurpose, Identity, IdentityKind, InterestKind, Person
 
 # (channel kind, handle, name, text, days ago): the same human, three spellings.
 ZERNO_VOICES = [
@@ -46,6 +46,13 @@ ZERNO_VOICES = [
         "Александр Иванов",
         "А когда снова будет кения? В прошлый раз разобрали за день.",
         3,
+    ),
+    (
+        ChannelKind.TELEGRAM,
+        "5551234",
+        "Саша Иванов",
+        "Кения пришла — лучший кофе в городе, спасибо! Всем друзьям вас советую.",
+        1,
     ),
     (
         ChannelKind.TELEGRAM,
@@ -166,6 +173,7 @@ def _zerno_story(session: Session, workspace_id: uuid.UUID, agent: accounts.Acto
         sasha,
         ["постоянный гость", "зерно домой"],
         "Любит светлую обжарку, берёт эфиопию и кению. Предложить дегустацию новых лотов.",
+        [("Светлая обжарка", InterestKind.INTEREST), ("Кофе в зёрнах", InterestKind.INTEREST)],
     )
     service.update_person(
         session,
@@ -192,6 +200,7 @@ def _zerno_story(session: Session, workspace_id: uuid.UUID, agent: accounts.Acto
         katya,
         ["сертификаты"],
         "Покупает сертификаты в подарок. Напомнить о новых наборах к праздникам.",
+        [("Подарки", InterestKind.INTEREST)],
     )
     consent.block(
         session,
@@ -212,6 +221,7 @@ def _dental_story(session: Session, workspace_id: uuid.UUID, owner: accounts.Act
         jim,
         ["implant consultation"],
         "Nervous about the cost. Send the payment-plan leaflet before the consultation.",
+        [("Payment by instalments", InterestKind.VALUE)],
     )
     sarah = _person(session, workspace_id, IdentityKind.EMAIL, "sarah.mitchell@mail.example")
     consent.withdraw(
@@ -232,7 +242,12 @@ def _tag_and_note(
     person: Person,
     tags: list[str],
     note: str,
+    known: list[tuple[str, InterestKind]],
 ) -> None:
+    for label, kind in known:
+        interests.add_interest(
+            session, workspace_id=workspace_id, actor=actor, person=person, label=label, kind=kind
+        )
     for tag in tags:
         service.add_tag(session, workspace_id=workspace_id, actor=actor, person=person, tag=tag)
     service.add_note(session, workspace_id=workspace_id, actor=actor, person=person, text=note)

@@ -32,10 +32,12 @@ from h2h.nlp import api as nlp_api
 from h2h.nlp import ui as nlp_ui
 from h2h.people import api as people_api
 from h2h.people import api_events as people_events_api
+from h2h.people import api_interests as people_interests_api
 from h2h.people import api_segments as people_segments_api
 from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
 from h2h.people import ui_imports as people_imports_ui
+from h2h.people import ui_interests as people_interests_ui
 from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_privacy as people_privacy_ui
 from h2h.people import ui_segments as people_segments_ui
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_api.router,
         people_segments_api.router,
         people_events_api.router,
+        people_interests_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_privacy_ui.router,
         people_segments_ui.router,
         people_imports_ui.router,
+        people_interests_ui.router,
     ):
         app.include_router(ui)
     app.mount(

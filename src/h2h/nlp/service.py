@@ -29,6 +29,7 @@ from h2h.errors import N_, Conflict, InvalidInput
 from h2h.nlp import aspects as aspects_mod
 from h2h.nlp import pipeline, runtime
 from h2h.nlp.models import (
+    ASPECT_LABELS,
     INTENTS,
     Analysis,
     AnalysisAspect,
@@ -347,6 +348,29 @@ def buying_signals(
     return {row[0]: row[1] for row in rows if row[0] is not None}
 
 
+def praise_counts(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Per author identity: messages that praise or thank (and are not negative in tone)."""
+    if not identity_ids:
+        return {}
+    praise = 1 << INTENTS.index("praise")
+    rows = session.execute(
+        select(Message.identity_id, func.count())
+        .join(
+            Analysis,
+            (Analysis.workspace_id == Message.workspace_id) & (Analysis.message_id == Message.id),
+        )
+        .where(
+            _by_author(workspace_id, identity_ids),
+            Analysis.intents.op("&")(praise) != 0,
+            Analysis.sentiment != Sentiment.NEGATIVE,
+        )
+        .group_by(Message.identity_id)
+    )
+    return {row[0]: row[1] for row in rows if row[0] is not None}
+
+
 # --- corrections ------------------------------------------------------------------------------
 
 
@@ -529,6 +553,15 @@ def list_aspects(session: Session, *, workspace_id: uuid.UUID) -> list[Workspace
             .order_by(WorkspaceAspect.key)
         )
     )
+
+
+def aspect_labels(session: Session, *, workspace_id: uuid.UUID) -> dict[str, str]:
+    """Aspect key → label: translatable msgids for the defaults, the workspace's own names."""
+    labels: dict[str, str] = dict(ASPECT_LABELS)
+    for row in list_aspects(session, workspace_id=workspace_id):
+        if row.key not in labels:
+            labels[row.key] = row.name
+    return labels
 
 
 def workspace_aspect_defs(

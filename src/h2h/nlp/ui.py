@@ -39,12 +39,7 @@ add_nav(NavItem("understanding", N_("Understanding"), "/understanding", "spark")
 
 
 def aspect_labels(session: Session, workspace_id: uuid.UUID) -> dict[str, str]:
-    """Aspect key → label: translatable msgids for the defaults, the workspace's own names."""
-    labels: dict[str, str] = dict(ASPECT_LABELS)
-    for row in nlp.list_aspects(session, workspace_id=workspace_id):
-        if row.key not in labels:
-            labels[row.key] = row.name
-    return labels
+    return nlp.aspect_labels(session, workspace_id=workspace_id)
 
 
 def analysis_context(session: Session, ctx: WorkspaceContext, message: Message) -> dict[str, Any]:

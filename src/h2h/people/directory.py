@@ -43,6 +43,7 @@ from h2h.people.models import (
     IdentityKind,
     LifecycleStage,
     Person,
+    PersonInterest,
     PersonTag,
 )
 from h2h.people.names import name_key
@@ -58,6 +59,7 @@ class PersonQuery:
     stage: LifecycleStage | None = None
     account_kind: AccountKind | None = None
     tag: str | None = None
+    interest: str | None = None  # an interest or value (explicit or inferred, not dismissed)
     reachable_on: IdentityKind | None = None  # has an identity of this kind
     owner_id: uuid.UUID | None = None
     contacted_within_days: int | None = None
@@ -111,6 +113,13 @@ def filtered(stmt: Select[Any], workspace_id: uuid.UUID, filters: PersonQuery) -
             PersonTag.workspace_id == workspace_id, PersonTag.tag == filters.tag
         )
         stmt = stmt.where(Person.id.in_(tagged))
+    if filters.interest:
+        interested = select(PersonInterest.person_id).where(
+            PersonInterest.workspace_id == workspace_id,
+            PersonInterest.label == filters.interest,
+            PersonInterest.dismissed_at.is_(None),
+        )
+        stmt = stmt.where(Person.id.in_(interested))
     if filters.reachable_on is not None:
         reachable = select(Identity.person_id).where(
             Identity.workspace_id == workspace_id, Identity.kind == filters.reachable_on

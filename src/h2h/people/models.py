@@ -218,15 +218,34 @@ class InterestSource(enum.StrEnum):
     INFERRED = "inferred"  # from the aspects and topics of their messages
 
 
+class InterestKind(enum.StrEnum):
+    INTEREST = "interest"  # what they like or follow: a product, a topic, a hobby
+    VALUE = "value"  # what matters to them in dealing with us: price, quality, speed …
+
+
+INTEREST_KIND_LABELS = {
+    InterestKind.INTEREST: N_("Interest"),
+    InterestKind.VALUE: N_("Value"),
+}
+
+
 class PersonInterest(TenantMixin, Base):
-    """An interest or a value of a person; inferred ones are marked as such."""
+    """An interest or a value of a person; inferred ones are marked as such.
+
+    An inferred one that staff dismissed stays, with ``dismissed_at``, so the next inference
+    does not bring it back; one they confirmed becomes explicit and inference leaves it alone.
+    """
 
     __tablename__ = "person_interests"
     __table_args__ = (UniqueConstraint("workspace_id", "person_id", "label"), _person_fk())
 
     person_id: Mapped[uuid.UUID]
     label: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[InterestKind] = mapped_column(
+        str_enum(InterestKind), default=InterestKind.INTEREST
+    )
     source: Mapped[InterestSource] = mapped_column(str_enum(InterestSource))
+    dismissed_at: Mapped[datetime | None]
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

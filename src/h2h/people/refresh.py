@@ -1,4 +1,4 @@
-"""The profile refresh: figures, lifecycle stage and liveness of persons with new activity.
+"""The profile refresh: figures, stage, interests and liveness of persons with new activity.
 
 Run by the ``people.refresh_profiles`` job (hourly), by ``h2h people refresh`` and after
 linking in the demo. Only persons created or changed, or seen (a new message or order),
@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from h2h.db import utcnow
-from h2h.people import liveness, service
+from h2h.people import interests, liveness, service
 from h2h.people.models import Person
 
 CHUNK = 2000  # persons per transaction of the job
@@ -42,11 +42,12 @@ def pending_profiles(
 def refresh_profiles(
     session: Session, *, workspace_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
 ) -> int:
-    """Recount figures and stage, then assess liveness, of these persons; returns how many."""
+    """Recount figures and stage, infer interests, assess liveness; returns how many."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return 0
     service.refresh_aggregates(session, workspace_id=workspace_id, person_ids=ids)
+    interests.refresh_interests(session, workspace_id=workspace_id, person_ids=ids)
     return liveness.refresh_liveness(session, workspace_id=workspace_id, person_ids=ids)
 
 

@@ -30,7 +30,7 @@ from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.db import get_in_workspace, utcnow
 from h2h.errors import N_, Conflict, InvalidInput
 from h2h.nlp.models import Sentiment
-from h2h.people import directory, service
+from h2h.people import directory, interests, service
 from h2h.people import fields as custom_fields
 from h2h.people.directory import PersonQuery
 from h2h.people.models import (
@@ -111,6 +111,8 @@ def query_of(
                 raise InvalidInput(N_("Not a valid owner."), field=key) from None
         elif key == "tag":
             values[key] = service.clean_tag(str(value))
+        elif key == "interest":
+            values[key] = interests.clean_label(str(value))
         elif key in ("q", "field_key"):
             values[key] = str(value)[:300]
         else:  # field_value: checked against the field's type below

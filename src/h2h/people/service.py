@@ -21,6 +21,7 @@ from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.channels.models import Message
 from h2h.db import get_in_workspace, memoized, utcnow
 from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from h2h.nlp import service as nlp
 from h2h.people import fields, identities, lifecycle
 from h2h.people.fields import create_field as create_field
 from h2h.people.fields import delete_field as delete_field
@@ -109,6 +110,7 @@ def refresh_aggregates(
         chunk = ids[start : start + CHUNK]
         messages = _message_figures(session, workspace_id, chunk)
         orders = _order_figures(session, workspace_id, chunk)
+        signals = _signals(session, workspace_id, chunk)
         persons = session.scalars(
             select(Person).where(Person.workspace_id == workspace_id, Person.id.in_(chunk))
         ).all()
@@ -132,7 +134,10 @@ def refresh_aggregates(
                     "first_seen_at": min(seen) if seen else None,
                     "last_seen_at": max(last_seen) if last_seen else person.last_seen_at,
                     "stage": lifecycle.derive_stage(
-                        person=person, lapsed_after_days=policy.lapsed_after_days, now=now
+                        person=person,
+                        lapsed_after_days=policy.lapsed_after_days,
+                        now=now,
+                        signals=signals.get(person.id),
                     ),
                 }
             )
@@ -159,6 +164,26 @@ def _message_figures(
         .group_by(Identity.person_id)
     )
     return {row[0]: (row[1], as_utc(row[2]), as_utc(row[3])) for row in rows}
+
+
+def _signals(
+    session: Session, workspace_id: uuid.UUID, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, lifecycle.Signals]:
+    """Buying and praising messages per person, for the lifecycle stage."""
+    owners = dict(
+        session.execute(
+            select(Identity.id, Identity.person_id).where(
+                Identity.workspace_id == workspace_id, Identity.person_id.in_(person_ids)
+            )
+        ).all()
+    )
+    buying = nlp.buying_signals(session, workspace_id=workspace_id, identity_ids=list(owners))
+    praise = nlp.praise_counts(session, workspace_id=workspace_id, identity_ids=list(owners))
+    per_person: dict[uuid.UUID, list[int]] = {}
+    for counts, slot in ((buying, 0), (praise, 1)):
+        for identity_id, count in counts.items():
+            per_person.setdefault(owners[identity_id], [0, 0])[slot] += count
+    return {pid: lifecycle.Signals(buying=b, praise=p) for pid, (b, p) in per_person.items()}
 
 
 def _order_figures(
@@ -372,7 +397,7 @@ def update_person(
     activity again) and attributes (custom field key → value, None to clear).
     """
     actor.require(Role.AGENT)
-    _check_editable(person)
+    check_editable(person)
     unknown = sorted(set(changes) - PERSON_FIELDS)
     if unknown:
         raise InvalidInput(N_("Unknown person fields: {fields}."), fields=", ".join(unknown))
@@ -391,7 +416,7 @@ def update_person(
     return person
 
 
-def _check_editable(person: Person) -> None:
+def check_editable(person: Person) -> None:
     if person.erased_at is not None:
         raise Conflict(N_("This person was erased; nothing about them can be changed."))
     if person.merged_into_id is not None:
@@ -527,7 +552,7 @@ def add_tag(
 ) -> str:
     """Tag a person (a tag they already have is kept once)."""
     actor.require(Role.AGENT)
-    _check_editable(person)
+    check_editable(person)
     tag = clean_tag(tag)
     if tag in tags_of(session, workspace_id=workspace_id, person_ids=[person.id]).get(
         person.id, []
@@ -543,7 +568,7 @@ def remove_tag(
 ) -> None:
     """Take a tag off a person; a tag they do not have is not found."""
     actor.require(Role.AGENT)
-    _check_editable(person)
+    check_editable(person)
     cleaned = " ".join(tag.split()).lower()
     result = session.execute(
         delete(PersonTag).where(
@@ -584,7 +609,7 @@ def add_note(
 ) -> Note:
     """Write a note about a person; it shows on their timeline."""
     actor.require(Role.AGENT)
-    _check_editable(person)
+    check_editable(person)
     text = text.strip()
     if not text:
         raise InvalidInput(N_("Write the note."), field="text")

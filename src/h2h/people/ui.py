@@ -27,7 +27,7 @@ from h2h.deps import (
 from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from h2h.nlp import profanity
 from h2h.nlp.models import INTENT_LABELS, SENTIMENT_LABELS, Sentiment
-from h2h.people import directory, fields, profile, service, timeline
+from h2h.people import directory, fields, interests, profile, service, timeline
 from h2h.people.consent_records import PURPOSE_LABELS
 from h2h.people.fields import FIELD_TYPE_LABELS
 from h2h.people.models import (
@@ -141,6 +141,7 @@ def _list_query(params: dict[str, str]) -> directory.PersonQuery:
         stage=_enum(LifecycleStage, params.get("stage", "")),
         account_kind=_enum(AccountKind, params.get("account_kind", "")),
         tag=" ".join(tag.split()).lower() or None,
+        interest=" ".join(params.get("interest", "").split()) or None,
         reachable_on=_enum(IdentityKind, params.get("channel", "")),
         owner_id=_uuid(params.get("owner", "")),
         contacted_within_days=within,
@@ -156,6 +157,7 @@ LIST_PARAMS = (
     "stage",
     "account_kind",
     "tag",
+    "interest",
     "channel",
     "owner",
     "last_contact",
@@ -193,6 +195,7 @@ def _people_page(
         "identities": directory.identities_of(session, workspace_id=ws, person_ids=ids),
         "members": service.member_names(session, workspace_id=ws),
         "tags": service.workspace_tags(session, workspace_id=ws),
+        "interests": interests.interest_choices(session, ws),
         "currency": service.get_settings(session, workspace_id=ws).currency,
         "can_edit": ctx.role.at_least(Role.AGENT),
         "form": {},

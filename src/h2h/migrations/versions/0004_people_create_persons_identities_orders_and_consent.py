@@ -692,10 +692,16 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Uuid(), nullable=False),
         sa.Column("label", sa.String(length=100), nullable=False),
         sa.Column(
+            "kind",
+            sa.Enum("interest", "value", name="interestkind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
             "source",
             sa.Enum("explicit", "inferred", name="interestsource", native_enum=False, length=16),
             nullable=False,
         ),
+        sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("weight", sa.Float(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

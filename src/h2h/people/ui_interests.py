@@ -1,0 +1,106 @@
+"""The interests panel's forms: add an interest or value, confirm or dismiss an inferred one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from h2h.deps import AgentWorkspace, SessionDep, WorkspaceContext, form_csrf
+from h2h.errors import N_, H2HError
+from h2h.people import interests, service
+from h2h.people.models import Person
+from h2h.templating import flash, redirect
+
+router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
+FormStr = Annotated[str, Form(max_length=1_000)]
+
+
+def _act(
+    request: Request,
+    ctx: WorkspaceContext,
+    session: Session,
+    person_id: uuid.UUID,
+    action: Callable[[Person], Any],
+    done: str,
+) -> Response:
+    person = service.get_person(session, workspace_id=ctx.workspace.id, person_id=person_id)
+    response = redirect(f"/w/{ctx.workspace.slug}/people/{person.id}#interests")
+    try:
+        row = action(person)
+    except H2HError as exc:
+        session.rollback()
+        flash(response, request, exc.message, "error", **exc.params)
+        return response
+    flash(response, request, done, label=row.label if row is not None else "")
+    return response
+
+
+@router.post("/w/{ws}/people/{person_id:uuid}/interests")
+def add(
+    request: Request,
+    person_id: uuid.UUID,
+    ctx: AgentWorkspace,
+    session: SessionDep,
+    label: FormStr = "",
+    kind: FormStr = "",
+) -> Response:
+    def act(person: Person) -> Any:
+        return interests.add_interest(
+            session,
+            workspace_id=ctx.workspace.id,
+            actor=ctx.actor,
+            person=person,
+            label=label,
+            kind=kind or None,
+        )
+
+    return _act(request, ctx, session, person_id, act, N_("“{label}” added."))
+
+
+@router.post("/w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/confirm")
+def confirm(
+    request: Request,
+    person_id: uuid.UUID,
+    interest_id: uuid.UUID,
+    ctx: AgentWorkspace,
+    session: SessionDep,
+) -> Response:
+    def act(person: Person) -> Any:
+        return interests.confirm_interest(
+            session,
+            workspace_id=ctx.workspace.id,
+            actor=ctx.actor,
+            person=person,
+            interest_id=interest_id,
+        )
+
+    return _act(request, ctx, session, person_id, act, N_("“{label}” confirmed."))
+
+
+@router.post("/w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/remove")
+def remove(
+    request: Request,
+    person_id: uuid.UUID,
+    interest_id: uuid.UUID,
+    ctx: AgentWorkspace,
+    session: SessionDep,
+) -> Response:
+    def act(person: Person) -> Any:
+        row = interests.get_interest(
+            session, workspace_id=ctx.workspace.id, interest_id=interest_id
+        )
+        interests.remove_interest(
+            session,
+            workspace_id=ctx.workspace.id,
+            actor=ctx.actor,
+            person=person,
+            interest_id=interest_id,
+        )
+        return row
+
+    return _act(request, ctx, session, person_id, act, N_("“{label}” removed."))
