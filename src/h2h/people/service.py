@@ -489,7 +489,7 @@ def _set_stage(
 ) -> dict[str, Any]:
     before = [person.stage.value, person.stage_manual]
     if stage is None or stage == "":
-        # Back to automatic: the stage follows the person's orders again.
+        # Back to automatic: the stage follows the rules (lifecycle.py) again.
         person.stage_manual = False
         session.flush()
         refresh_aggregates(session, workspace_id=workspace_id, person_ids=[person.id])
