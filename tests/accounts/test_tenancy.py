@@ -26,7 +26,7 @@ from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
 from h2h.nlp import service as nlp
 from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
-from h2h.people import consent, events, merging, resolution, segments
+from h2h.people import consent, events, interests, merging, resolution, segments
 from h2h.people import service as people
 from h2h.people.models import (
     Consent,
@@ -70,6 +70,7 @@ NO_TENANT_PARAMS = {
     "merge_id",
     "segment_id",
     "data_import_id",
+    "interest_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -122,6 +123,12 @@ AGENT_WRITES = {
     "POST /w/{ws}/people/imports",
     "POST /w/{ws}/people/segments/{segment_id:uuid}",
     "POST /w/{ws}/people/segments/{segment_id:uuid}/delete",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/interests",
+    "POST /api/v1/workspaces/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/confirm",
+    "DELETE /api/v1/workspaces/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}",
+    "POST /w/{ws}/people/{person_id:uuid}/interests",
+    "POST /w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/confirm",
+    "POST /w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/remove",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -146,6 +153,7 @@ JSON_BODIES = {
     "PersonUpdate": {"name": "Taken over", "city": "Elsewhere"},
     "TagCreate": {"tag": "stolen"},
     "NoteCreate": {"text": "I was here"},
+    "InterestCreate": {"label": "Taken over"},
     "FieldCreate": {"key": "stolen", "label": "Stolen", "type": "text"},
     "FieldUpdate": {"label": "Taken over"},
     "MergeCreate": {"other_id": str(uuid.uuid4())},
@@ -295,8 +303,12 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
         workspace_id=cast.b.id, kind=DataImportKind.ORDERS, filename="b.csv", file_sha256="0" * 64
     )
     session.add(data_import)
+    interest = interests.add_interest(
+        session, workspace_id=cast.b.id, actor=owner_b, person=person, label="B's hobby"
+    )
     session.commit()
     return {
+        "interest_id": str(interest.id),
         "segment_id": str(segment.id),
         "data_import_id": str(data_import.id),
         "suggestion_id": str(suggestion.id),
@@ -440,6 +452,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "merge_id",
             "segment_id",
             "data_import_id",
+            "interest_id",
         ),
         missing,
     )

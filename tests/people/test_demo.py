@@ -9,8 +9,16 @@ from typer.testing import CliRunner
 
 from h2h.accounts import service as accounts
 from h2h.cli import app
-from h2h.people import rfm, segments, service
-from h2h.people.models import Identity, IdentityKind, LifecycleStage, MergeSuggestion, Order
+from h2h.people import interests, rfm, segments, service
+from h2h.people.models import (
+    Identity,
+    IdentityKind,
+    InterestSource,
+    LifecycleStage,
+    MergeSuggestion,
+    Order,
+    PersonInterest,
+)
 
 
 def test_the_demo_has_purchases_rfm_segments_and_suggestions(env: None, session: Session) -> None:
@@ -22,14 +30,26 @@ def test_the_demo_has_purchases_rfm_segments_and_suggestions(env: None, session:
     assert service.get_settings(session, workspace_id=dental).currency == "GBP"
     currencies = set(session.scalars(select(Order.currency).where(Order.workspace_id == zerno)))
     assert currencies == {"RUB"}
-    # Александр wrote on Telegram, the widget and VK, and bought four times.
+    # Александр wrote on Telegram, the widget and VK, bought four times and praised us twice.
     identity = session.scalars(
         select(Identity).where(
             Identity.workspace_id == zerno, Identity.value == "a.ivanov@mail.example"
         )
     ).one()
     person = service.get_person(session, workspace_id=zerno, person_id=identity.person_id)
-    assert person.order_count == 4 and person.stage is LifecycleStage.REPEAT
+    assert person.order_count == 4 and person.stage is LifecycleStage.ADVOCATE
+    labels = {
+        (row.label, row.source.value)
+        for row in interests.interests_of(session, workspace_id=zerno, person_id=person.id)
+    }
+    assert ("Светлая обжарка", "explicit") in labels
+    inferred = session.scalars(
+        select(PersonInterest).where(
+            PersonInterest.workspace_id == zerno,
+            PersonInterest.source == InterestSource.INFERRED,
+        )
+    ).all()
+    assert inferred, "the demo shows no inferred interest or value"
     assert person.lifetime_value > 0 and person.rfm_segment is not None
     kinds = set(
         session.scalars(

@@ -24,7 +24,7 @@ from h2h.deps import (
     form_csrf,
     language_for,
 )
-from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from h2h.errors import N_, Conflict, H2HError, InvalidInput, NotFound
 from h2h.nlp import profanity
 from h2h.nlp.models import INTENT_LABELS, SENTIMENT_LABELS, Sentiment
 from h2h.people import directory, fields, interests, profile, service, timeline
@@ -416,26 +416,29 @@ def update_person(
     return response
 
 
-def _person_action(
+def person_action(
     request: Request,
     ctx: WorkspaceContext,
     session: Session,
     person_id: uuid.UUID,
     action: Callable[[Person], Any],
     done: str,
+    *,
+    anchor: str = "",
+    done_params: Callable[[Any], dict[str, Any]] | None = None,
     **params: Any,
 ) -> Response:
+    """Do ``action`` to the person from a profile form, then back to the profile (at
+    ``anchor``) with ``done`` or the error; ``done_params`` reads the action's result."""
     person = service.get_person(session, workspace_id=ctx.workspace.id, person_id=person_id)
-    url = f"/w/{ctx.workspace.slug}/people/{person.id}"
+    response = redirect(f"/w/{ctx.workspace.slug}/people/{person.id}{anchor}")
     try:
-        action(person)
-    except (InvalidInput, Conflict, NotFound, PermissionDenied) as exc:
+        result = action(person)
+    except H2HError as exc:
         session.rollback()
-        response = redirect(url)
         flash(response, request, exc.message, "error", **exc.params)
         return response
-    response = redirect(url)
-    flash(response, request, done, **params)
+    flash(response, request, done, **(done_params(result) if done_params else params))
     return response
 
 
@@ -452,7 +455,7 @@ def add_tag(
             session, workspace_id=ctx.workspace.id, actor=ctx.actor, person=person, tag=tag
         )
 
-    return _person_action(
+    return person_action(
         request, ctx, session, person_id, act, N_("Tag “{tag}” added."), tag=tag.strip()
     )
 
@@ -470,7 +473,7 @@ def remove_tag(
             session, workspace_id=ctx.workspace.id, actor=ctx.actor, person=person, tag=tag
         )
 
-    return _person_action(
+    return person_action(
         request, ctx, session, person_id, act, N_("Tag “{tag}” removed."), tag=tag.strip()
     )
 
@@ -488,7 +491,7 @@ def add_note(
             session, workspace_id=ctx.workspace.id, actor=ctx.actor, person=person, text=text
         )
 
-    return _person_action(request, ctx, session, person_id, act, N_("Note saved."))
+    return person_action(request, ctx, session, person_id, act, N_("Note saved."))
 
 
 @router.post("/w/{ws}/people/{person_id:uuid}/notes/{note_id}/delete")
@@ -505,7 +508,7 @@ def delete_note(
             raise NotFound()
         service.delete_note(session, workspace_id=ctx.workspace.id, actor=ctx.actor, note=note)
 
-    return _person_action(request, ctx, session, person_id, act, N_("Note deleted."))
+    return person_action(request, ctx, session, person_id, act, N_("Note deleted."))
 
 
 # --- custom fields --------------------------------------------------------------------------------

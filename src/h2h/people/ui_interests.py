@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from h2h.deps import AgentWorkspace, SessionDep, WorkspaceContext, form_csrf
-from h2h.errors import N_, H2HError
-from h2h.people import interests, service
-from h2h.people.models import Person
-from h2h.templating import flash, redirect
+from h2h.errors import N_
+from h2h.people import interests
+from h2h.people.models import Person, PersonInterest
+from h2h.people.ui import person_action
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
 FormStr = Annotated[str, Form(max_length=1_000)]
@@ -25,19 +25,19 @@ def _act(
     ctx: WorkspaceContext,
     session: Session,
     person_id: uuid.UUID,
-    action: Callable[[Person], Any],
+    action: Callable[[Person], PersonInterest],
     done: str,
 ) -> Response:
-    person = service.get_person(session, workspace_id=ctx.workspace.id, person_id=person_id)
-    response = redirect(f"/w/{ctx.workspace.slug}/people/{person.id}#interests")
-    try:
-        row = action(person)
-    except H2HError as exc:
-        session.rollback()
-        flash(response, request, exc.message, "error", **exc.params)
-        return response
-    flash(response, request, done, label=row.label if row is not None else "")
-    return response
+    return person_action(
+        request,
+        ctx,
+        session,
+        person_id,
+        action,
+        done,
+        anchor="#interests",
+        done_params=lambda row: {"label": row.label},
+    )
 
 
 @router.post("/w/{ws}/people/{person_id:uuid}/interests")

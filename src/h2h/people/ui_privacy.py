@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,9 +18,10 @@ from h2h.deps import (
     WorkspaceDep,
     form_csrf,
 )
-from h2h.errors import N_, Conflict, H2HError, InvalidInput
+from h2h.errors import N_, Conflict, InvalidInput
 from h2h.people import consent, privacy, service
 from h2h.people.models import ConsentStatus, Person
+from h2h.people.ui import person_action
 from h2h.templating import explain, flash, page_gettext, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
@@ -32,26 +32,6 @@ ERASE_WORD = N_("ERASE")
 
 def _back(ctx: WorkspaceContext, person_id: uuid.UUID) -> str:
     return f"/w/{ctx.workspace.slug}/people/{person_id}"
-
-
-def _act(
-    request: Request,
-    ctx: WorkspaceContext,
-    session: Session,
-    person_id: uuid.UUID,
-    action: Callable[[Person], Any],
-    done: str,
-) -> Response:
-    person = service.get_person(session, workspace_id=ctx.workspace.id, person_id=person_id)
-    response = redirect(_back(ctx, person.id) + "#consent")
-    try:
-        action(person)
-    except H2HError as exc:
-        session.rollback()
-        flash(response, request, exc.message, "error", **exc.params)
-        return response
-    flash(response, request, done)
-    return response
 
 
 @router.post("/w/{ws}/people/{person_id:uuid}/consents")
@@ -82,7 +62,7 @@ def record_consent(
     done = (
         N_("Consent recorded.") if status == ConsentStatus.GRANTED else N_("Withdrawal recorded.")
     )
-    return _act(request, ctx, session, person_id, act, done)
+    return person_action(request, ctx, session, person_id, act, done, anchor="#consent")
 
 
 @router.post("/w/{ws}/people/{person_id:uuid}/blocks")
@@ -104,7 +84,9 @@ def block(
             reason=reason or None,
         )
 
-    return _act(request, ctx, session, person_id, act, N_("Do-not-contact set."))
+    return person_action(
+        request, ctx, session, person_id, act, N_("Do-not-contact set."), anchor="#consent"
+    )
 
 
 @router.post("/w/{ws}/people/{person_id:uuid}/blocks/remove")
@@ -124,7 +106,9 @@ def unblock(
             channel=channel,
         )
 
-    return _act(request, ctx, session, person_id, act, N_("Do-not-contact lifted."))
+    return person_action(
+        request, ctx, session, person_id, act, N_("Do-not-contact lifted."), anchor="#consent"
+    )
 
 
 @router.get("/w/{ws}/people/{person_id:uuid}/export.json")
