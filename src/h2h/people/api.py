@@ -95,7 +95,7 @@ def list_people(
         stage=stage,
         account_kind=account_kind,
         tag=service.clean_tag(tag) if tag else None,
-        interest=" ".join(interest.split()) or None if interest else None,
+        interest=" ".join((interest or "").split()) or None,
         reachable_on=reachable_on,
         owner_id=owner_id,
         contacted_within_days=contacted_within_days,

@@ -155,7 +155,8 @@ def record_consent(
     session.add(consent)
     session.flush()
     action = "consent.grant" if consent.status is ConsentStatus.GRANTED else "consent.withdraw"
-    _audit(
+    # Ids, channels and purposes only: sources and evidence may quote the person.
+    service.audit_person(
         session,
         workspace_id,
         actor,
@@ -221,7 +222,7 @@ def block(
     )
     session.add(row)
     session.flush()
-    _audit(session, workspace_id, actor, "person.block", person, channel=channel)
+    service.audit_person(session, workspace_id, actor, "person.block", person, channel=channel)
     return row
 
 
@@ -246,27 +247,7 @@ def unblock(
     )
     if not getattr(result, "rowcount", 0):
         raise NotFound(N_("No do-not-contact on {channel} for this person."), channel=channel)
-    _audit(session, workspace_id, actor, "person.unblock", person, channel=channel)
-
-
-def _audit(
-    session: Session,
-    workspace_id: uuid.UUID,
-    actor: accounts.Actor,
-    action: str,
-    person: Person,
-    **details: Any,
-) -> None:
-    # Ids, channels and purposes only: sources and evidence may quote the person.
-    accounts.record(
-        session,
-        workspace_id=workspace_id,
-        actor=actor,
-        action=action,
-        entity_type="person",
-        entity_id=person.id,
-        details=details,
-    )
+    service.audit_person(session, workspace_id, actor, "person.unblock", person, channel=channel)
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from h2h.nlp import service as nlp
 from h2h.people import service
 from h2h.people.models import (
     INTEREST_KIND_LABELS,
-    Identity,
     InterestKind,
     InterestSource,
     Person,
@@ -226,8 +225,10 @@ def remove_interest(
     actor: accounts.Actor,
     person: Person,
     interest_id: Any,
-) -> None:
-    """Take an interest off: an explicit one is deleted, an inferred one dismissed for good."""
+) -> PersonInterest:
+    """Take an interest off: an explicit one is deleted, an inferred one dismissed for good.
+
+    Returns the row (deleted or dismissed), for the caller to say which one went."""
     actor.require(Role.AGENT)
     service.check_editable(person)
     row = _own(session, workspace_id, person, interest_id)
@@ -236,10 +237,11 @@ def remove_interest(
     if row.source is InterestSource.INFERRED:
         row.dismissed_at = row.updated_at = utcnow()
         _audit(session, workspace_id, actor, "interest.dismiss", person, row)
-        return
+        return row
     _audit(session, workspace_id, actor, "interest.remove", person, row)
     session.delete(row)
     session.flush()
+    return row
 
 
 def _audit(
@@ -250,14 +252,8 @@ def _audit(
     person: Person,
     row: PersonInterest,
 ) -> None:
-    accounts.record(
-        session,
-        workspace_id=workspace_id,
-        actor=actor,
-        action=action,
-        entity_type="person",
-        entity_id=person.id,
-        details={"label": row.label, "kind": row.kind.value},
+    service.audit_person(
+        session, workspace_id, actor, action, person, label=row.label, kind=row.kind.value
     )
 
 
@@ -314,13 +310,7 @@ def refresh_interests(
 
 
 def _refresh_chunk(session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> int:
-    owners = dict(
-        session.execute(
-            select(Identity.id, Identity.person_id).where(
-                Identity.workspace_id == workspace_id, Identity.person_id.in_(ids)
-            )
-        ).all()
-    )
+    owners = service.identity_owners(session, workspace_id=workspace_id, person_ids=ids)
     by_identity = nlp.aspect_counts(session, workspace_id=workspace_id, identity_ids=list(owners))
     subject_rows = subjects.author_mentions(
         session, workspace_id=workspace_id, identity_ids=list(owners)

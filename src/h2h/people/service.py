@@ -87,6 +87,19 @@ def identity_ids(
     )
 
 
+def identity_owners(
+    session: Session, *, workspace_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Identity id → person id for the identities of these persons (to sum per person what
+    the NLP and subjects domains count per author identity)."""
+    rows = session.execute(
+        select(Identity.id, Identity.person_id).where(
+            Identity.workspace_id == workspace_id, Identity.person_id.in_(list(person_ids))
+        )
+    )
+    return {identity_id: person_id for identity_id, person_id in rows}
+
+
 def get_settings(session: Session, *, workspace_id: uuid.UUID) -> PeopleSettings:
     """The workspace's people policy; the defaults until someone changes them."""
     found = session.scalars(
@@ -170,13 +183,7 @@ def _signals(
     session: Session, workspace_id: uuid.UUID, person_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, lifecycle.Signals]:
     """Buying and praising messages per person, for the lifecycle stage."""
-    owners = dict(
-        session.execute(
-            select(Identity.id, Identity.person_id).where(
-                Identity.workspace_id == workspace_id, Identity.person_id.in_(person_ids)
-            )
-        ).all()
-    )
+    owners = identity_owners(session, workspace_id=workspace_id, person_ids=person_ids)
     buying = nlp.buying_signals(session, workspace_id=workspace_id, identity_ids=list(owners))
     praise = nlp.praise_counts(session, workspace_id=workspace_id, identity_ids=list(owners))
     per_person: dict[uuid.UUID, list[int]] = {}
@@ -559,7 +566,7 @@ def add_tag(
     ):
         return tag
     session.add(PersonTag(workspace_id=workspace_id, person_id=person.id, tag=tag))
-    _audit_person(session, workspace_id, actor, "person.tag", person, tag=tag)
+    audit_person(session, workspace_id, actor, "person.tag", person, tag=tag)
     return tag
 
 
@@ -579,10 +586,10 @@ def remove_tag(
     )
     if not getattr(result, "rowcount", 0):
         raise NotFound(N_("This person has no tag “{tag}”."), tag=cleaned[:TAG_MAX])
-    _audit_person(session, workspace_id, actor, "person.untag", person, tag=cleaned)
+    audit_person(session, workspace_id, actor, "person.untag", person, tag=cleaned)
 
 
-def _audit_person(
+def audit_person(
     session: Session,
     workspace_id: uuid.UUID,
     actor: accounts.Actor,
@@ -590,6 +597,8 @@ def _audit_person(
     person: Person,
     **details: Any,
 ) -> None:
+    """An audit entry about a person. ``details`` must not quote them: the entry outlives an
+    erasure."""
     accounts.record(
         session,
         workspace_id=workspace_id,
@@ -618,7 +627,7 @@ def add_note(
     note = Note(workspace_id=workspace_id, person_id=person.id, author_id=actor.user_id, text=text)
     session.add(note)
     session.flush()
-    _audit_person(session, workspace_id, actor, "note.create", person, note_id=str(note.id))
+    audit_person(session, workspace_id, actor, "note.create", person, note_id=str(note.id))
     return note
 
 
@@ -636,7 +645,7 @@ def delete_note(
     person = get_person(session, workspace_id=workspace_id, person_id=note.person_id)
     session.delete(note)
     session.flush()
-    _audit_person(session, workspace_id, actor, "note.delete", person, note_id=str(note.id))
+    audit_person(session, workspace_id, actor, "note.delete", person, note_id=str(note.id))
 
 
 # --- organizations -------------------------------------------------------------------------------

@@ -91,16 +91,12 @@ def remove(
     session: SessionDep,
 ) -> Response:
     def act(person: Person) -> Any:
-        row = interests.get_interest(
-            session, workspace_id=ctx.workspace.id, interest_id=interest_id
-        )
-        interests.remove_interest(
+        return interests.remove_interest(
             session,
             workspace_id=ctx.workspace.id,
             actor=ctx.actor,
             person=person,
             interest_id=interest_id,
         )
-        return row
 
     return _act(request, ctx, session, person_id, act, N_("“{label}” removed."))
