@@ -30,6 +30,8 @@ from h2h.db import Base, engine_from_settings, make_sessionmaker
 from h2h.migrate import upgrade
 from h2h.web import create_app
 
+pytest_plugins = ["tests.browserkit"]
+
 POSTGRES_URL = os.environ.get(
     "H2H_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/h2h_test"
 )

@@ -7,25 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.livesrv import (
-    CHROMIUM_ARGS,
-    MISSING_CHROMIUM,
-    chromium_path,
-    demo_settings,
-    live_server,
-    log_in,
-)
+from tests.browserkit import DESKTOP, MOBILE, shoot
+from tests.livesrv import demo_settings, live_server, log_in
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-MOBILE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -33,41 +22,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = demo_settings(tmp_path_factory.mktemp("live"))
     with live_server(settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip(MISSING_CHROMIUM)
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def console_errors(page: playwright.Page) -> list[str]:
-    """Console errors (CSP violations among them) and uncaught exceptions on the page."""
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    return errors
-
-
-def shoot(page: playwright.Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def switch_language(page: playwright.Page, code: str) -> None:

@@ -8,29 +8,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from h2h.accounts.models import Workspace
 from h2h.db import engine_from_settings, make_sessionmaker
-from tests.livesrv import (
-    CHROMIUM_ARGS,
-    MISSING_CHROMIUM,
-    chromium_path,
-    demo_settings,
-    live_server,
-    log_in,
-)
+from tests.browserkit import MOBILE, shoot
+from tests.livesrv import demo_settings, live_server, log_in
 from tests.people import profile_data
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-MOBILE = {"width": 390, "height": 844}
 NAME = "Аграфена Тестова"
 PAGES = ("", "/fields", "/segments", "/imports", "/merges", "?rfm=champions")
 
@@ -49,40 +39,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     with live_server(settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip(MISSING_CHROMIUM)
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def console_errors(page: playwright.Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    return errors
-
-
-def shoot(page: playwright.Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_an_agent_finds_a_person_writes_a_note_tags_and_pages_the_timeline(

@@ -6,27 +6,19 @@ Screenshots land in ``test-artifacts/`` (git-ignored) for a human to look at.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from h2h.accounts.models import Workspace
 from h2h.db import engine_from_settings, make_sessionmaker
-from tests.livesrv import (
-    CHROMIUM_ARGS,
-    MISSING_CHROMIUM,
-    chromium_path,
-    demo_settings,
-    live_server,
-    log_in,
-)
+from tests.browserkit import shoot
+from tests.livesrv import demo_settings, live_server, log_in
 from tests.people import profile_data
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NAME = "Прасковья Удалова"
 
 
@@ -41,24 +33,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     engine.dispose()
     with live_server(settings) as url:
         yield url, person_id
-
-
-@pytest.fixture
-def page() -> Iterator[playwright.Page]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip(MISSING_CHROMIUM)
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(30_000)  # a loaded machine is slow; a wrong page still fails
-        yield context.new_page()
-        browser.close()
-
-
-def shoot(page: playwright.Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_an_owner_records_consent_blocks_a_channel_and_erases_the_person(
