@@ -22,7 +22,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
 # A loaded CI machine is slow; a wrong page still fails, only later.
-STEP_TIMEOUT_MS = 20_000
+STEP_TIMEOUT_MS = 30_000
 # The first page a freshly installed Chromium renders builds its font cache, which can take
 # longer than any step of a test; it is paid here, once, and not inside the first test.
 WARM_UP_TIMEOUT_MS = 120_000
