@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from h2h import registry
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Membership, Role, User, Workspace
 from h2h.config import Environment, Settings
@@ -250,3 +251,13 @@ def _cheap_password_hashing() -> Iterator[None]:
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     security._hasher = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_module_registered() -> None:
+    """Post-ingest steps, jobs and panels as the app, the CLI and a worker load them.
+
+    Without this, which steps run after an ingest would depend on which test modules
+    happened to import which domain first.
+    """
+    registry.load()

@@ -263,7 +263,9 @@ def test_a_very_long_text_is_handled_in_bounded_time() -> None:
     analyzed = analyze(text)
     started = time.perf_counter()
     found = aspects_of(analyzed)
-    assert time.perf_counter() - started < 1.0
+    # A guard against runaway matching (quadratic scans take minutes here), not a speed
+    # target: ~0.1 s on a quiet machine, and a busy CI runner must not fail it.
+    assert time.perf_counter() - started < 15.0
     assert {"delivery", "food"} <= found
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,13 +30,34 @@ MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 # Steps run on every newly stored batch: (session, workspace_id, [(message_id, text)]).
 PostIngestStep = Callable[[Session, uuid.UUID, Sequence[tuple[uuid.UUID, str]]], None]
 POST_INGEST_STEPS: list[PostIngestStep] = []
+_STAGES: dict[PostIngestStep, int] = {}
+# Stages order the steps whatever order their modules were imported in: understanding the
+# text first, then who wrote it, then what to do about it (the inbox needs both).
+UNDERSTAND, IDENTIFY, ACT = 0, 1, 2
 
 
-def after_ingest(step: PostIngestStep) -> PostIngestStep:
-    """Register a step every new message goes through (subject matching, NLP analysis)."""
-    if step not in POST_INGEST_STEPS:
-        POST_INGEST_STEPS.append(step)
-    return step
+@overload
+def after_ingest(step: PostIngestStep, *, stage: int = UNDERSTAND) -> PostIngestStep: ...
+@overload
+def after_ingest(
+    step: None = None, *, stage: int = UNDERSTAND
+) -> Callable[[PostIngestStep], PostIngestStep]: ...
+def after_ingest(
+    step: PostIngestStep | None = None, *, stage: int = UNDERSTAND
+) -> PostIngestStep | Callable[[PostIngestStep], PostIngestStep]:
+    """Register a step every new message goes through (subject matching, NLP analysis).
+
+    Bare ``@after_ingest`` runs in the first stage; ``@after_ingest(stage=ACT)`` later.
+    """
+
+    def register(step: PostIngestStep) -> PostIngestStep:
+        if step not in POST_INGEST_STEPS:
+            _STAGES[step] = stage
+            POST_INGEST_STEPS.append(step)
+            POST_INGEST_STEPS.sort(key=lambda s: _STAGES.get(s, UNDERSTAND))  # stable
+        return step
+
+    return register(step) if step is not None else register
 
 
 @dataclass

@@ -30,7 +30,7 @@ PERSONS: Table = Person.__table__  # type: ignore[assignment]
 IDENTITIES: Table = Identity.__table__  # type: ignore[assignment]
 
 
-@ingest.after_ingest
+@ingest.after_ingest(stage=ingest.IDENTIFY)
 def link_new_messages(
     session: Session, workspace_id: uuid.UUID, messages: Sequence[tuple[uuid.UUID, str]]
 ) -> None:
