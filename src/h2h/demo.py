@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from h2h import demo_listening, demo_nlp, demo_people, registry
+from h2h import demo_inbox, demo_listening, demo_nlp, demo_people, registry
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -86,6 +86,14 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
         email="emily@carter-dental.example",
         role=Role.OWNER,
     )
+    workspace_ids = {"zerno": zerno.id, "carter-dental": dental.id}
+    crew = demo_inbox.Crew(
+        anna=owner,
+        dmitry=accounts.Actor(user_id=dmitry.id, role=Role.AGENT, ip="127.0.0.1"),
+        tom=accounts.Actor(user_id=tom.id, role=Role.ADMIN, ip="127.0.0.1"),
+    )
+    # Before any traffic: the messages below are routed and put on the clock as they arrive.
+    demo_inbox.configure(session, workspace_ids=workspace_ids, crew=crew)
     demo_listening.load(session, zerno_id=zerno.id, dental_id=dental.id, owner=owner)
     demo_nlp.load(
         session,
@@ -99,4 +107,5 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
         owner=owner,
         agent=accounts.Actor(user_id=dmitry.id, role=Role.AGENT, ip="127.0.0.1"),
     )
+    demo_inbox.load(session, workspace_ids=workspace_ids, crew=crew)
     return True

@@ -22,6 +22,11 @@ MODULES = (
     "h2h.people.consent",  # the "consent" timeline source and profile panel
     "h2h.people.events_timeline",  # the "event" timeline source
     "h2h.people.orders",  # the "order" timeline source and the purchases panel
+    "h2h.inbox.threading",  # new messages → conversations, after NLP and people linking
+    "h2h.inbox.tasks",
+    "h2h.inbox.webhooks",  # conversation events → signed webhooks (event hook and jobs)
+    "h2h.inbox.automation",  # conversation events → automation rules (event hook)
+    "h2h.inbox.privacy",  # what an erasure removes from conversations
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

@@ -24,7 +24,15 @@ from h2h.errors import H2HError
 
 FLASH_COOKIE = "h2h_flash"
 # Domains that ship templates; each keeps them in <domain>/templates/<domain>/.
-TEMPLATE_PACKAGES = ["h2h", "h2h.accounts", "h2h.channels", "h2h.subjects", "h2h.nlp", "h2h.people"]
+TEMPLATE_PACKAGES = [
+    "h2h",
+    "h2h.accounts",
+    "h2h.channels",
+    "h2h.subjects",
+    "h2h.nlp",
+    "h2h.people",
+    "h2h.inbox",
+]
 
 
 @dataclass(frozen=True)

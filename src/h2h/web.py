@@ -26,6 +26,12 @@ from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
 from h2h.deps import LANG_COOKIE, SESSION_COOKIE
 from h2h.errors import N_, H2HError, Unauthenticated
+from h2h.inbox import api as inbox_api
+from h2h.inbox import api_report as inbox_report_api
+from h2h.inbox import ui as inbox_ui
+from h2h.inbox import ui_actions as inbox_actions_ui
+from h2h.inbox import ui_live as inbox_live_ui
+from h2h.inbox import ui_settings as inbox_settings_ui
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
@@ -89,6 +95,10 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(minutes=10), "people.resolve")
         jobs.every(timedelta(hours=1), "people.refresh_profiles")
         jobs.every(timedelta(days=1), "people.rfm")
+        jobs.every(timedelta(seconds=30), "inbox.thread_pending")
+        jobs.every(timedelta(seconds=30), "inbox.deliver_due")
+        jobs.every(timedelta(minutes=1), "inbox.check_sla")
+        jobs.every(timedelta(seconds=10), "inbox.webhooks_due")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -119,6 +129,8 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_segments_api.router,
         people_events_api.router,
         people_interests_api.router,
+        inbox_report_api.router,
+        inbox_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -133,6 +145,10 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_segments_ui.router,
         people_imports_ui.router,
         people_interests_ui.router,
+        inbox_ui.router,
+        inbox_actions_ui.router,
+        inbox_live_ui.router,
+        inbox_settings_ui.router,
     ):
         app.include_router(ui)
     app.mount(

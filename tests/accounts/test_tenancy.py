@@ -24,6 +24,27 @@ from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
 from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
+from h2h.inbox import automation, replies, routing, templates, webhooks
+from h2h.inbox import listing as inbox_listing
+from h2h.inbox import service as inbox
+from h2h.inbox import settings as inbox_settings
+from h2h.inbox.models import (
+    Agent,
+    AssignmentRule,
+    AutomationRule,
+    CloseReason,
+    Conversation,
+    ConversationEvent,
+    Delivery,
+    Draft,
+    InternalNote,
+    Presence,
+    ReplyTemplate,
+    SavedView,
+    SlaPolicy,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from h2h.nlp import service as nlp
 from h2h.nlp.models import Analysis, Correction, WorkspaceAspect
 from h2h.people import consent, events, interests, merging, resolution, segments
@@ -71,6 +92,14 @@ NO_TENANT_PARAMS = {
     "segment_id",
     "data_import_id",
     "interest_id",
+    "number",
+    "delivery_id",
+    "view_id",
+    "policy_id",
+    "rule_id",
+    "template_id",
+    "webhook_id",
+    "automation_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -129,6 +158,35 @@ AGENT_WRITES = {
     "POST /w/{ws}/people/{person_id:uuid}/interests",
     "POST /w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/confirm",
     "POST /w/{ws}/people/{person_id:uuid}/interests/{interest_id:uuid}/remove",
+    "POST /w/{ws}/inbox/views",
+    "POST /w/{ws}/inbox/views/{view_id}/delete",
+    "POST /w/{ws}/inbox/{number:int}/reply",
+    "POST /w/{ws}/inbox/{number:int}/deliveries/{delivery_id}/retry",
+    "POST /w/{ws}/inbox/{number:int}/notes",
+    "POST /w/{ws}/inbox/{number:int}/state",
+    "POST /w/{ws}/inbox/{number:int}/not-answering",
+    "POST /w/{ws}/inbox/{number:int}/assign",
+    "POST /w/{ws}/inbox/{number:int}/priority",
+    "POST /w/{ws}/inbox/{number:int}/merge",
+    "POST /w/{ws}/inbox/{number:int}/split",
+    "POST /w/{ws}/inbox/{number:int}/labels",
+    "POST /w/{ws}/inbox/{number:int}/presence",
+    "POST /w/{ws}/inbox/{number:int}/draft",
+    "POST /w/{ws}/inbox/templates",
+    "POST /w/{ws}/inbox/templates/{template_id}",
+    "POST /w/{ws}/inbox/templates/{template_id}/delete",
+    "POST /w/{ws}/inbox/me",
+    "POST /w/{ws}/inbox/me/read",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies/elsewhere",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/deliveries/{delivery_id}/retry",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/notes",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/assign",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/state",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/not-answering",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/priority",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/merge",
+    "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/split",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -164,6 +222,23 @@ JSON_BODIES = {
     "SegmentCreate": {"name": "Stolen", "filters": {"stage": "customer"}},
     "SegmentUpdate": {"name": "Taken over", "filters": {}},
     "RfmRun": {},
+    "ReplyCreate": {"text": "Stolen reply"},
+    "ReplyElsewhere": {"text": "Stolen reply", "link": "https://example.com/r"},
+    "ConversationNoteCreate": {"text": "I was here"},
+    "AssignmentChange": {"owner_id": "me"},
+    "StateChange": {"state": "resolved"},
+    "NotAnsweringCreate": {"reason": "spam", "note": "stolen"},
+    "PriorityChange": {"priority": "urgent"},
+    "ConversationMerge": {"into": 1},
+    "ConversationSplit": {"message_id": str(uuid.uuid4())},
+    "WebhookCreate": {"url": "https://example.com/stolen"},
+    "WebhookUpdate": {"url": "https://example.com/stolen", "active": False},
+    "AutomationCreate": {
+        "name": "Stolen",
+        "event": "conversation_opened",
+        "actions": [{"type": "add_note", "text": "stolen"}],
+    },
+    "AutomationUpdate": {"name": "Taken over", "enabled": False},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -306,8 +381,12 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     interest = interests.add_interest(
         session, workspace_id=cast.b.id, actor=owner_b, person=person, label="B's hobby"
     )
+    inbox = _foreign_inbox(session, cast, owner_b, stored.inserted[0])
+    integrations = _foreign_integrations(session, cast, owner_b)
     session.commit()
     return {
+        **inbox,
+        **integrations,
         "interest_id": str(interest.id),
         "segment_id": str(segment.id),
         "data_import_id": str(data_import.id),
@@ -328,6 +407,51 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
         "token_id": str(token.id),
         "token": "h2hi_" + uuid.uuid4().hex,  # an invitation link nobody was given
     }
+
+
+def _foreign_inbox(
+    session: Session, cast: Cast, owner_b: accounts.Actor, message_id: uuid.UUID
+) -> dict[str, str]:
+    """B's conversation (its message was threaded on ingest) and what hangs off it."""
+    conversation = inbox.conversation_of(session, workspace_id=cast.b.id, message_id=message_id)
+    assert conversation is not None, "B's message was not threaded into a conversation"
+    delivery = replies.compose(session, conversation=conversation, actor=owner_b, text="B's reply")
+    view = inbox_listing.save_view(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's view",
+        query=inbox_listing.InboxQuery(owner="mine"),
+    )  # fmt: skip
+    policy = inbox_settings.save_policy(
+        session, workspace_id=cast.b.id, actor=owner_b, priority="high", channel_kind="",
+        name="B", first_response="30", next_response="", resolution="", business_hours=True,
+    )  # fmt: skip
+    rule = routing.save_rule(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's rule", conditions={},
+        user_ids=[str(cast.outsider.user.id)],
+    )  # fmt: skip
+    template = templates.save_template(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's template", body="Hi {name}"
+    )
+    inbox.add_note(session, conversation=conversation, actor=owner_b, text="B's note")
+    return {
+        "number": str(conversation.number),
+        "delivery_id": str(delivery.id),
+        "view_id": str(view.id),
+        "policy_id": str(policy.id),
+        "rule_id": str(rule.id),
+        "template_id": str(template.id),
+    }
+
+
+def _foreign_integrations(session: Session, cast: Cast, owner_b: accounts.Actor) -> dict[str, str]:
+    """B's outbound webhook and automation rule."""
+    hook = webhooks.create_endpoint(
+        session, workspace_id=cast.b.id, actor=owner_b, url="https://b.example/hook"
+    )
+    rule = automation.create_rule(
+        session, workspace_id=cast.b.id, actor=owner_b, name="B's automation",
+        event="conversation_opened", conditions={}, actions=[{"type": "add_note", "text": "B"}],
+    )  # fmt: skip
+    return {"webhook_id": str(hook.id), "automation_id": str(rule.id)}
 
 
 def _fill(path: str, ws: str, ids: dict[str, str]) -> str:
@@ -396,6 +520,21 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         Event,
         Segment,
         DataImport,
+        Conversation,
+        ConversationEvent,
+        InternalNote,
+        Delivery,
+        Draft,
+        Presence,
+        SavedView,
+        SlaPolicy,
+        AssignmentRule,
+        ReplyTemplate,
+        CloseReason,
+        Agent,
+        WebhookEndpoint,
+        WebhookDelivery,
+        AutomationRule,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
@@ -453,11 +592,19 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "segment_id",
             "data_import_id",
             "interest_id",
+            "delivery_id",
+            "view_id",
+            "policy_id",
+            "rule_id",
+            "template_id",
+            "webhook_id",
+            "automation_id",
         ),
         missing,
     )
     return {
         **ids,
+        "number": "999999",
         "member_id": str(cast.owner.membership.id),
         "token": "x",
         "public_key": "x",

@@ -7,6 +7,7 @@ import hmac
 import secrets as secrets_module
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -481,6 +482,62 @@ def _full_text(session: Session, query: Any, terms: list[list[str]]) -> Any:
 
 def get_message(session: Session, *, workspace_id: uuid.UUID, message_id: Any) -> Message:
     return get_in_workspace(session, Message, workspace_id=workspace_id, id=message_id)
+
+
+def messages_by_id(
+    session: Session, *, workspace_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
+) -> list[Message]:
+    """These messages (those that exist in the workspace), oldest first."""
+    if not message_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.workspace_id == workspace_id, Message.id.in_(list(message_ids)))
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+
+
+def message_by_external_id(
+    session: Session, *, workspace_id: uuid.UUID, channel_id: uuid.UUID, external_id: str
+) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.workspace_id == workspace_id,
+            Message.channel_id == channel_id,
+            Message.external_id == external_id,
+        )
+    ).one_or_none()
+
+
+def recent_unthreaded(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    since: datetime,
+    channel_ids: Sequence[uuid.UUID],
+    threaded: Any,
+    limit: int = 1000,
+) -> list[uuid.UUID]:
+    """Inbound messages written since ``since`` on these channels and not in ``threaded``
+    (a select of message ids the inbox already holds), oldest first."""
+    if not channel_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.workspace_id == workspace_id,
+                Message.direction == Direction.INBOUND,
+                Message.created_at >= since,
+                Message.channel_id.in_(list(channel_ids)),
+                Message.id.not_in(threaded),
+            )
+            .order_by(Message.created_at)
+            .limit(limit)
+        )
+    )
 
 
 def repost_counts(

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from h2h.accounts import models as _accounts_models  # noqa: F401 - registers tables
 from h2h.channels import models as _channels_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
+from h2h.inbox import models as _inbox_models  # noqa: F401
 from h2h.migrate import include_object
 from h2h.nlp import models as _nlp_models  # noqa: F401
 from h2h.people import models as _people_models  # noqa: F401

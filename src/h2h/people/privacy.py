@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,20 @@ from h2h.people.models import (
     PersonMatchKey,
     PersonTag,
 )
+
+# Domains that keep copies of a person's words (the inbox's previews, drafts, replies) erase
+# them here; people cannot import those domains, so they register. Called with the session,
+# the workspace, the person's identity ids and the ids of the messages being erased.
+Eraser = Callable[[Session, uuid.UUID, list[uuid.UUID], list[uuid.UUID]], None]
+ERASERS: list[Eraser] = []
+
+
+def on_erase(eraser: Eraser) -> Eraser:
+    """Register what another domain must forget when a person is erased."""
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
+    return eraser
+
 
 EXPORT_FORMAT = "h2h.person-export"
 EXPORT_VERSION = 1
@@ -357,6 +372,8 @@ def _erase(session: Session, workspace_id: uuid.UUID, person: Person) -> Erasure
     replies = channels.replies_to(session, workspace_id=workspace_id, messages=inbound)
     # Analyses first: a message not analysed yet must be, while its text still exists.
     nlp.erase_analyses(session, workspace_id=workspace_id, message_ids=[m.id for m in inbound])
+    for eraser in ERASERS:
+        eraser(session, workspace_id, identity_ids, [m.id for m in inbound + replies])
     ingest.erase_messages(
         session, workspace_id=workspace_id, message_ids=[m.id for m in inbound + replies]
     )

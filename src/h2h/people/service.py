@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
 from h2h.accounts.models import AUDIT_ACTIONS, Role
+from h2h.channels.connectors.base import ChannelKind
 from h2h.channels.models import Message
 from h2h.db import get_in_workspace, memoized, utcnow
 from h2h.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -87,6 +88,33 @@ def identity_ids(
     )
 
 
+# The identity kind a channel addresses people by (Telegram and VK ids are private chats).
+ADDRESS_KIND = {
+    ChannelKind.EMAIL: IdentityKind.EMAIL,
+    ChannelKind.TELEGRAM: IdentityKind.TELEGRAM,
+    ChannelKind.VK: IdentityKind.VK,
+}
+
+
+def contact_identity(
+    session: Session, *, workspace_id: uuid.UUID, person_id: uuid.UUID, channel: ChannelKind
+) -> Identity | None:
+    """The identity to write to this person on a channel of this kind (the newest one)."""
+    kind = ADDRESS_KIND.get(ChannelKind(channel))
+    if kind is None:
+        return None
+    return session.scalars(
+        select(Identity)
+        .where(
+            Identity.workspace_id == workspace_id,
+            Identity.person_id == person_id,
+            Identity.kind == kind,
+        )
+        .order_by(Identity.last_seen_at.desc())
+        .limit(1)
+    ).first()
+
+
 def identity_owners(
     session: Session, *, workspace_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
@@ -98,6 +126,23 @@ def identity_owners(
         )
     )
     return {identity_id: person_id for identity_id, person_id in rows}
+
+
+def persons_by_identity(
+    session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    """Identity id → the person it belongs to now (merges move identities, not messages)."""
+    if not identity_ids:
+        return {}
+    rows = session.execute(
+        select(Identity.id, Person)
+        .join(
+            Person,
+            (Person.workspace_id == Identity.workspace_id) & (Person.id == Identity.person_id),
+        )
+        .where(Identity.workspace_id == workspace_id, Identity.id.in_(list(identity_ids)))
+    )
+    return {identity_id: person for identity_id, person in rows}
 
 
 def get_settings(session: Session, *, workspace_id: uuid.UUID) -> PeopleSettings:

@@ -763,6 +763,14 @@ def _is_message_id(value: str | None) -> bool:
     return bool(value) and re.fullmatch(r"[^<>\s]+@[^<>\s]+", value or "") is not None
 
 
+def _from_name(config: Mapping[str, Any], reply: Reply) -> str:
+    """The From name: the agent who answers, with the mailbox's own name after it."""
+    mailbox = str(config.get("from_name") or "").strip()
+    if reply.sender_name and mailbox:
+        return f"{reply.sender_name} ({mailbox})"
+    return reply.sender_name or mailbox
+
+
 def _reply_message(config: Mapping[str, Any], reply: Reply) -> EmailMessage:
     from_address = str(config.get("from_address") or "").strip()
     to_address = reply.to_handle.strip()
@@ -771,13 +779,19 @@ def _reply_message(config: Mapping[str, Any], reply: Reply) -> EmailMessage:
             raise ConnectorError(f"{key} is not an email address: {value!r}", retryable=False)
     message = EmailMessage()
     try:
-        message["From"] = Address(str(config.get("from_name") or ""), addr_spec=from_address)
+        message["From"] = Address(_from_name(config, reply), addr_spec=from_address)
     except ValueError as exc:
         raise ConnectorError(f"from_address: {exc}", retryable=False) from exc
     message["To"] = to_address
     message["Subject"] = reply_subject(reply.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
+    domain = from_address.rpartition("@")[2]
+    # One reply keeps one Message-ID however often it is retried: mail clients drop copies.
+    message["Message-ID"] = (
+        f"<h2h.{re.sub(r'[^A-Za-z0-9.-]', '', reply.key)}@{domain}>"
+        if reply.key
+        else make_msgid(domain=domain)
+    )
     if _is_message_id(reply.in_reply_to):
         message["In-Reply-To"] = f"<{reply.in_reply_to}>"
     references = dict.fromkeys(i for i in (reply.thread_id, reply.in_reply_to) if _is_message_id(i))
