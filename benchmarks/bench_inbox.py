@@ -1,0 +1,1383 @@
+"""The inbox under load: the list with typical filters, the conversation view, and a burst.
+
+Generates one workspace with C conversations holding M messages (PostgreSQL: 1 M messages
+in 300 k conversations, filled by COPY; SQLite: 100 k in 30 k, batched inserts), written
+straight into the tables as threading would have left them: each customer an identity and
+a person (keys made by ``identities.claim_for_author``, as linking makes them), messages
+with the search lemmas, hashes and MinHash bands ingest computes, a conversation per
+thread with its labels, owner, state and SLA clocks (``sla.DEFAULTS``; clocks that ran out
+are recorded as breaches and ``due_at`` moved on, as the breach job leaves them), its
+``conversation_messages``, history events, a delivery per reply of ours and a few notes.
+The schema comes from the migrations.
+
+Then the real app is served by uvicorn in a child process on 127.0.0.1 and 20 client
+threads call the JSON API ``/api/v1/workspaces/<ws>/inbox/conversations`` (bearer token of
+one agent) with the filters agents use — open and mine, unassigned urgent, overdue, one
+channel in one language, a full-text search — and ``…/conversations/<number>`` (the
+conversation view); saturated (closed loop) and paced (each client one request every
+``--interval`` seconds). Baselines in the same run: ``listing.list_conversations`` called
+in this process, and the raw SQL it sends, captured and re-run on a bare DB-API cursor.
+
+Last, a burst of new messages goes through ``ingest.store`` in webhook-sized batches (each
+its own transaction, so the inbox threads, routes and starts the SLA clocks inline), half
+continuing conversations of the set and half from new customers, against the same ingest
+with the inbox step switched off (batches interleaved). Prints one JSON document; nothing
+is asserted.
+
+    .venv/bin/python benchmarks/bench_inbox.py [--messages 1000000] [--conversations 300000]
+    .venv/bin/python benchmarks/bench_inbox.py --sqlite [--messages 100000]
+    H2H_BENCH_POSTGRES_URL=postgresql+psycopg://… .venv/bin/python benchmarks/bench_inbox.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Table, create_engine, event, insert, select, text, update  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from tests.livesrv import free_port  # noqa: E402
+
+from h2h import __version__, registry  # noqa: E402
+from h2h.accounts import service as accounts  # noqa: E402
+from h2h.accounts.models import Role  # noqa: E402
+from h2h.channels import ingest, textproc  # noqa: E402
+from h2h.channels import service as channels  # noqa: E402
+from h2h.channels.connectors.base import Author, ChannelKind, Direction, RawMessage  # noqa: E402
+from h2h.channels.models import Message  # noqa: E402
+from h2h.db import Base, make_engine, make_sessionmaker, new_id  # noqa: E402
+from h2h.inbox import listing, replies, service, sla, threading  # noqa: E402
+from h2h.inbox.models import (  # noqa: E402
+    Conversation,
+    ConversationMessage,
+    DeliveryStatus,
+    InboxSettings,
+    Priority,
+    SlaTarget,
+    State,
+)
+from h2h.migrate import upgrade  # noqa: E402
+from h2h.nlp.models import intent_mask  # noqa: E402
+from h2h.people import identities  # noqa: E402
+
+POSTGRES = os.environ.get(
+    "H2H_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway database
+AGENTS = 8
+KINDS = (ChannelKind.TELEGRAM, ChannelKind.VK, ChannelKind.EMAIL, ChannelKind.WIDGET)
+FIRST = ["Анна", "Мария", "Елена", "Ольга", "Иван", "Дмитрий", "Sarah", "James", "Priya", "Tom"]
+LAST = ["Смирнова", "Кузнецов", "Попова", "Орлов", "Волков", "Mitchell", "Patel", "Evans"]
+# Products are what searches look for; their weights fall off like real traffic (Zipf).
+PRODUCTS_RU = [
+    *("раф", "латте", "капучино", "эспрессо", "круассан", "чизкейк", "сырники", "торт"),
+    *("какао", "матча", "американо", "флэт уайт", "глясе", "маффин", "брауни", "эклер"),
+    *("медовик", "наполеон", "тирамису", "панкейки", "сэндвич", "киш", "гранола", "смузи"),
+    *("лимонад", "пуэр", "улун", "сертификат", "абонемент", "термокружка"),
+]
+PRODUCTS_EN = ["whitening", "implant", "filling", "checkup", "braces", "crown", "veneer", "scaling"]
+OPENERS_RU = ["Здравствуйте", "Добрый день", "Привет", "Подскажите", "Помогите", "Слушайте"]
+TOPICS_RU = [
+    "курьер опоздал с заказом",
+    "списали деньги дважды",
+    "не начислились бонусы",
+    "хочу вернуть деньги за",
+    "можно ли заказать",
+    "когда снова будет",
+    "очень понравился",
+    "в зале было грязно, а",
+    "доставка не приехала, где мой",
+    "спасибо бариста за",
+    "почему подорожал",
+    "нет ли скидки на",
+]
+OPENERS_EN = ["Hi", "Hello", "Good morning", "Quick question", "Hey there"]
+TOPICS_EN = [
+    "I was charged twice for",
+    "can I book an appointment for",
+    "my insurance claim for",
+    "thank you so much for the",
+    "how much does",
+    "I am still in pain after the",
+    "please refund the",
+    "do you do Saturday slots for",
+]
+REPLIES_RU = [
+    "Простите, пожалуйста, уже разбираемся",
+    "Спасибо, что написали! Передали команде",
+    "Вернули деньги на карту, проверьте, пожалуйста",
+    "Да, можно: напишите, к какому времени",
+]
+REPLIES_EN = [
+    "Sorry about that, we are looking into it now",
+    "Thank you for writing, I have passed it on",
+    "We have refunded the charge to your card",
+    "Yes, we can: which day suits you",
+]
+# Connector settings the channels need to exist; nothing is polled or sent in the bench.
+CHANNEL_SETTINGS: dict[ChannelKind, tuple[dict[str, str], dict[str, str]]] = {
+    ChannelKind.TELEGRAM: ({}, {"bot_token": "bench:not-a-token"}),
+    ChannelKind.VK: ({"group_id": "1"}, {"access_token": "bench"}),
+    ChannelKind.EMAIL: (
+        {
+            "imap_host": "imap.bench.invalid",
+            "smtp_host": "smtp.bench.invalid",
+            "from_address": "help@bench.example",
+        },
+        {"username": "bench", "password": "bench"},
+    ),
+    ChannelKind.WIDGET: ({}, {}),
+}
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENT_MIX = (
+    (["complaint"], 30),
+    (["question"], 25),
+    (["praise"], 15),
+    (["request", "purchase"], 10),
+    (["suggestion"], 8),
+    (["complaint", "threat"], 2),
+    (["spam"], 3),
+    (["other"], 7),
+)
+PRIORITY_MIX = (
+    (Priority.LOW, 34),
+    (Priority.NORMAL, 50),
+    (Priority.HIGH, 12),
+    (Priority.URGENT, 4),
+)
+# A fresh conversation is often still open; an old one was mostly dealt with long ago.
+RECENT_STATES = (
+    (State.OPEN, 55),
+    (State.PENDING, 25),
+    (State.RESOLVED, 15),
+    (State.NOT_ANSWERING, 5),
+)
+OLD_STATES = ((State.OPEN, 1), (State.PENDING, 1), (State.RESOLVED, 88), (State.NOT_ANSWERING, 10))
+HISTORY_DAYS, RECENT_DAYS = 180, 3
+REASONS = ("spam", "troll", "resolved_elsewhere", "duplicate", "not_about_us", "no_answer_needed")
+
+
+def _choice(rng: random.Random, mix: Sequence[tuple[Any, int]]) -> Any:
+    return rng.choices([v for v, _ in mix], weights=[w for _, w in mix])[0]
+
+
+def _zipf(rng: random.Random, items: Sequence[str]) -> str:
+    return items[min(len(items) - 1, int(len(items) * rng.random() ** 3))]
+
+
+# --- the workspace ------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    workspace_id: uuid.UUID
+    token: str  # the bearer token of agent 0, whose "mine" the list shows
+    agent_ids: list[uuid.UUID]
+    agent_names: dict[uuid.UUID, str]
+    channels: dict[ChannelKind, uuid.UUID]
+    region: str
+
+
+def _setup(url: str) -> Setup:
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        owner = accounts.create_user(
+            session, email="owner@bench.example", name="Bench Owner", password=PASSWORD
+        )
+        ws = accounts.create_workspace(session, name="Bench", slug="bench", owner=owner)
+        system = accounts.SYSTEM
+        agents = []
+        for n in range(AGENTS):
+            user = accounts.create_user(
+                session, email=f"agent{n}@bench.example", name=f"Agent {n}", password=PASSWORD
+            )
+            accounts.add_member(
+                session, workspace_id=ws.id, actor=system, user=user, role=Role.AGENT
+            )
+            service.set_status(
+                session,
+                workspace_id=ws.id,
+                actor=accounts.Actor(user_id=user.id, role=Role.AGENT),
+                signature=f"Agent {n}, Bench",
+            )
+            agents.append(user)
+        raw, _ = accounts.create_api_token(session, user=agents[0], name="bench")
+        found = {}
+        for kind in KINDS:
+            channel = channels.create_channel(
+                session,
+                workspace_id=ws.id,
+                actor=system,
+                kind=kind,
+                name=kind.value,
+                config=CHANNEL_SETTINGS[kind][0],
+                secrets=CHANNEL_SETTINGS[kind][1],
+            )
+            channel.next_poll_at = None  # nothing is polled: the bench has no internet
+            found[kind] = channel.id
+        settings = service.settings_of(session, workspace_id=ws.id)
+        settings.escalation_owner_id = owner.id
+        session.commit()
+        result = Setup(
+            ws.id,
+            raw,
+            [a.id for a in agents],
+            {a.id: a.name for a in agents},
+            found,
+            identities.region_for(ws.language),
+        )
+    engine.dispose()
+    return result
+
+
+# --- generation ---------------------------------------------------------------------------------
+
+
+TABLE_ORDER = (
+    "persons",
+    "identities",
+    "conversations",
+    "messages",
+    "conversation_messages",
+    "conversation_events",
+    "deliveries",
+    "sla_breaches",
+    "conversation_notes",
+)
+
+
+@dataclass
+class Customer:
+    kind: ChannelKind
+    handle: str
+    name: str
+    language: str
+    identity_id: uuid.UUID
+    followers: int | None
+
+
+@dataclass
+class Plan:
+    """What the generator decided, for the measurements to pick their parameters from."""
+
+    active: list[tuple[int, uuid.UUID, str, ChannelKind, str]] = field(default_factory=list)
+    open_numbers: list[int] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLE_ORDER, 0))
+    states: dict[str, int] = field(default_factory=dict)
+    product_counts: dict[str, int] = field(default_factory=dict)
+    order_numbers: list[int] = field(default_factory=list)  # quoted in open conversations
+    open_names: list[str] = field(default_factory=list)  # customers with an open conversation
+
+
+class Generator:
+    """Conversations as threading, routing, replies and the breach job would have left them."""
+
+    def __init__(self, setup: Setup, now: datetime, conversations: int, messages: int) -> None:
+        self.s, self.now = setup, now
+        self.count, self.target = conversations, messages
+        self.rng = random.Random(42)  # noqa: S311 - benchmark data
+        self.customers: list[Customer] = []
+        self.plan = Plan()
+        self.kinds = {kind: kind for kind in KINDS}
+
+    def _customer(self, n: int) -> tuple[Customer, list[tuple[str, dict[str, Any]]]]:
+        kind = KINDS[n % len(KINDS)]
+        handle = {
+            ChannelKind.TELEGRAM: str(100_000_000 + n),
+            ChannelKind.VK: str(200_000_000 + n),
+            ChannelKind.EMAIL: f"user{n}@example.com",
+            ChannelKind.WIDGET: f"guest{n}@example.org",
+        }[kind]
+        name = f"{FIRST[n % len(FIRST)]} {LAST[(n // 10) % len(LAST)]} {n}"
+        language = "en" if n % 10 in (6, 7, 8) else "ru"
+        followers = self.rng.choice([None, None, 40, 350, 1200, 15_000])
+        author = Author(handle, name, followers=followers)
+        claim = identities.claim_for_author(
+            kind, self.s.channels[kind], author, self.s.region, seen_at=self.now
+        )
+        assert claim is not None  # noqa: S101 - every generated handle is a real one
+        person_id, identity_id = new_id(), new_id()
+        ws = self.s.workspace_id
+        person = identities._person_row(ws, person_id, claim, self.now, self.now)
+        identity = identities._identity_row(ws, identity_id, person_id, claim, self.now, self.now)
+        customer = Customer(kind, handle, name, language, identity_id, followers)
+        return customer, [("persons", person), ("identities", identity)]
+
+    def _lengths(self) -> list[tuple[int, State, int]]:
+        """Length, state and age in minutes of every conversation, oldest first (numbers
+        and rows follow time, as they do in a live inbox). Open ones end with the customer."""
+        rng, out = self.rng, []
+        for _ in range(self.count):
+            minutes = rng.randint(5, HISTORY_DAYS * 24 * 60)  # a steady flow over half a year
+            recent = minutes < RECENT_DAYS * 24 * 60
+            state = _choice(rng, RECENT_STATES if recent else OLD_STATES)
+            k = max(1, round(rng.gauss(self.target / self.count, 1.5)))
+            if state is State.OPEN and k % 2 == 0:
+                k += 1
+            if state is State.PENDING and k % 2:
+                k += 1
+            if state is State.NOT_ANSWERING:
+                k = 1
+            out.append((k, state, minutes))
+        total = sum(k for k, _, _ in out)
+        while total != self.target:  # adjust resolved ones, whose length is free
+            i = rng.randrange(self.count)
+            k, state, minutes = out[i]
+            if state is not State.RESOLVED:
+                continue
+            step = 1 if total < self.target else -1
+            if k + step >= 1:
+                out[i] = (k + step, state, minutes)
+                total += step
+        return sorted(out, key=lambda row: -row[2])
+
+    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        customers = int(self.count * 0.7)
+        repeat = [
+            n for n in range(customers) if KINDS[n % 4] in (ChannelKind.EMAIL, ChannelKind.WIDGET)
+        ]
+        for i, (k, state, minutes) in enumerate(self._lengths()):
+            # Telegram and VK threads are the chat: one conversation per customer there;
+            # email threads and widget sessions are their own, so those customers come back.
+            n = i if i < customers else self.rng.choice(repeat)
+            if n >= len(self.customers):
+                customer, made = self._customer(n)
+                self.customers.append(customer)
+                yield from made
+            yield from self._conversation(i, self.customers[n], k, state, minutes)
+
+    def _conversation(
+        self, i: int, customer: Customer, k: int, state: State, minutes: int
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        rng, ws, now = self.rng, self.s.workspace_id, self.now
+        conversation_id = new_id()
+        kind = customer.kind
+        channel_id = self.s.channels[kind]
+        thread = {
+            ChannelKind.TELEGRAM: customer.handle,
+            ChannelKind.VK: f"im:{customer.handle}",
+            ChannelKind.EMAIL: f"<t{i}@example.com>",
+            ChannelKind.WIDGET: f"widget:{i}",
+        }[kind]
+        opened = now - timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+        gaps = [timedelta(minutes=rng.randint(3, 240)) for _ in range(k)]
+        times = [opened]
+        for gap in gaps[1:]:
+            times.append(min(times[-1] + gap, now - timedelta(seconds=30)))
+        owner = self.s.agent_ids[i % AGENTS]
+        unassigned = state is State.OPEN and rng.random() < 0.06
+        owner_id = None if unassigned else owner
+        labels = _choice(rng, INTENT_MIX)
+        priority = _choice(rng, PRIORITY_MIX)
+        if "threat" in labels:
+            priority = Priority.URGENT
+        language = customer.language
+        last_inbound: dict[str, Any] | None = None
+        first_reply: datetime | None = None
+        last_agent: datetime | None = None
+        for j, at in enumerate(times):
+            inbound = j % 2 == 0
+            message_id = new_id()
+            text_ = self._text(language, inbound, quote=state is State.OPEN)
+            message = self._message(
+                message_id, channel_id, f"c{i}-{j}", thread, customer, text_, at, inbound, owner
+            )
+            if inbound:
+                last_inbound = message
+            else:
+                first_reply = first_reply or at
+                last_agent = at
+                delivery = self._delivery(
+                    conversation_id, owner, text_, customer, thread, at, message_id, last_inbound
+                )
+                message["raw"] = {"h2h_delivery": str(delivery["id"])}
+                yield "deliveries", delivery
+            yield "messages", message
+            yield (
+                "conversation_messages",
+                {
+                    "workspace_id": ws,
+                    "id": message_id,
+                    "conversation_id": conversation_id,
+                    "inbound": inbound,
+                    "created_at": at,
+                },
+            )
+        assert last_inbound is not None  # noqa: S101 - every conversation starts with the customer
+        targets = sla.DEFAULTS[priority]
+        clocks: dict[str, datetime | None] = {
+            "first_response": None,
+            "next_response": None,
+            "resolution": None,
+        }
+        if state is State.OPEN:
+            if first_reply is None:
+                clocks["first_response"] = opened + timedelta(minutes=targets.first_response or 0)
+            else:
+                clocks["next_response"] = last_inbound["created_at"] + timedelta(
+                    minutes=targets.next_response or 0
+                )
+        if state in (State.OPEN, State.PENDING):
+            clocks["resolution"] = opened + timedelta(minutes=targets.resolution or 0)
+        passed = {t: at for t, at in clocks.items() if at is not None and at <= now}
+        upcoming = [at for at in clocks.values() if at is not None and at > now]
+        closed = state in (State.RESOLVED, State.NOT_ANSWERING)
+        for target, due in passed.items():  # the breach job has seen them
+            yield (
+                "sla_breaches",
+                {
+                    "workspace_id": ws,
+                    "id": new_id(),
+                    "conversation_id": conversation_id,
+                    "target": SlaTarget(target),
+                    "due_at": due,
+                    "breached_at": due + timedelta(minutes=1),
+                    "owner_id": owner_id,
+                    "priority": priority,
+                },
+            )
+        last_at = times[-1]
+        closed_at = last_at + timedelta(minutes=rng.randint(1, 120)) if closed else None
+        self.plan.states[state.value] = self.plan.states.get(state.value, 0) + 1
+        if state in (State.OPEN, State.PENDING):
+            self.plan.active.append((i + 1, customer.identity_id, thread, kind, customer.handle))
+        if state is State.OPEN:
+            self.plan.open_numbers.append(i + 1)
+            if len(self.plan.open_names) < 10 and rng.random() < 0.05:
+                self.plan.open_names.append(customer.name)
+        yield (
+            "conversations",
+            {
+                "workspace_id": ws,
+                "id": conversation_id,
+                "number": i + 1,
+                "channel_id": channel_id,
+                "thread_key": thread,
+                "identity_id": customer.identity_id,
+                "author_name": customer.name,
+                "subject": f"Re: {last_inbound['text'][:40]}"
+                if kind is ChannelKind.EMAIL
+                else None,
+                "preview": last_inbound["text"][: threading.PREVIEW],
+                "state": state,
+                "priority": priority,
+                "priority_manual": False,
+                "priority_reasons": ["threat"] if "threat" in labels else [],
+                "owner_id": owner_id,
+                "threat": "threat" in labels,
+                "last_inbound_id": last_inbound["id"],
+                "sentiment": rng.choice(SENTIMENTS),
+                "intents": intent_mask(labels),
+                "urgency": {
+                    Priority.LOW: 0.1,
+                    Priority.NORMAL: 0.3,
+                    Priority.HIGH: 0.6,
+                    Priority.URGENT: 0.85,
+                }[priority],
+                "language": language,
+                "reach": customer.followers,
+                "message_count": k,
+                "opened_at": opened,
+                "last_message_at": last_at,
+                "last_customer_at": last_inbound["created_at"],
+                "last_agent_at": last_agent,
+                "first_response_at": first_reply,
+                "sla_policy_id": None,
+                "first_response_due": clocks["first_response"],
+                "next_response_due": clocks["next_response"],
+                "resolution_due": clocks["resolution"],
+                "due_at": min(upcoming) if upcoming else None,
+                "breached": bool(passed) or (closed and rng.random() < 0.06),
+                "closed_at": closed_at,
+                "close_reason": rng.choice(REASONS) if state is State.NOT_ANSWERING else None,
+                "close_note": "Closed on purpose, see the reason"
+                if state is State.NOT_ANSWERING
+                else None,
+                "closed_by_id": owner if closed else None,
+                "merged_into_id": None,
+                "created_at": opened,
+                "updated_at": closed_at or last_at,
+            },
+        )
+        yield from self._events(
+            conversation_id, kind, opened, owner_id, first_reply, state, closed_at
+        )
+        if rng.random() < 0.05:
+            yield (
+                "conversation_notes",
+                {
+                    "workspace_id": ws,
+                    "id": new_id(),
+                    "conversation_id": conversation_id,
+                    "author_id": owner,
+                    "text": "@Agent 1, could you check the order history here?",
+                    "mentions": [str(self.s.agent_ids[1])],
+                    "created_at": last_at,
+                },
+            )
+
+    def _text(self, language: str, inbound: bool, *, quote: bool) -> str:
+        rng = self.rng
+        if not inbound:
+            return rng.choice(REPLIES_EN if language == "en" else REPLIES_RU) + "."
+        if language == "en":
+            product = _zipf(rng, PRODUCTS_EN)
+            text_ = f"{rng.choice(OPENERS_EN)}, {rng.choice(TOPICS_EN)} {product}"
+        else:
+            product = _zipf(rng, PRODUCTS_RU)
+            text_ = f"{rng.choice(OPENERS_RU)}, {rng.choice(TOPICS_RU)} {product}"
+        self.plan.product_counts[product] = self.plan.product_counts.get(product, 0) + 1
+        if language != "ru":
+            return text_ + "?"
+        order = rng.randint(10_000, 99_999)
+        if quote and len(self.plan.order_numbers) < 10 and rng.random() < 0.05:
+            self.plan.order_numbers.append(order)
+        return f"{text_}, заказ {order}"
+
+    def _message(
+        self,
+        message_id: uuid.UUID,
+        channel_id: uuid.UUID,
+        external_id: str,
+        thread: str,
+        customer: Customer,
+        text_: str,
+        at: datetime,
+        inbound: bool,
+        owner: uuid.UUID,
+    ) -> dict[str, Any]:
+        # The same fields ingest computes for a stored message (``ingest._row``).
+        tokens = textproc.words(text_)
+        signature = textproc.minhash(tokens)
+        b0, b1, b2, b3 = textproc.bands(signature)
+        author = (
+            (customer.handle, customer.name)
+            if inbound
+            else (f"agent:{owner}", self.s.agent_names[owner])
+        )
+        return {
+            "workspace_id": self.s.workspace_id,
+            "id": message_id,
+            "channel_id": channel_id,
+            "external_id": external_id,
+            "thread_id": thread,
+            "parent_id": None,
+            "direction": Direction.INBOUND if inbound else Direction.OUTBOUND,
+            "author_handle": author[0],
+            "author_name": author[1],
+            "author_url": None,
+            "author_followers": customer.followers if inbound else None,
+            "text": text_,
+            "search_text": textproc.search_text(tokens),
+            "language": customer.language,
+            "url": None,
+            "created_at": at,
+            "received_at": at,
+            "raw": {},
+            "text_hash": textproc.text_hash(tokens),
+            "minhash": textproc.encode_signature(signature),
+            "band0": b0,
+            "band1": b1,
+            "band2": b2,
+            "band3": b3,
+            "duplicate_of_id": None,
+            "import_id": None,
+            "identity_id": customer.identity_id if inbound else None,
+        }
+
+    def _delivery(
+        self,
+        conversation_id: uuid.UUID,
+        owner: uuid.UUID,
+        text_: str,
+        customer: Customer,
+        thread: str,
+        at: datetime,
+        message_id: uuid.UUID,
+        answered: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        return {
+            "workspace_id": self.s.workspace_id,
+            "id": new_id(),
+            "conversation_id": conversation_id,
+            "author_id": owner,
+            "author_name": self.s.agent_names[owner],
+            "text": text_,
+            "to_handle": customer.handle,
+            "thread_id": thread,
+            "in_reply_to_id": answered["id"] if answered else None,
+            "subject": None,
+            "link": None,
+            "status": DeliveryStatus.SENT,
+            "attempts": 1,
+            "next_attempt_at": None,
+            "claimed_at": at,
+            "last_error": None,
+            "external_id": f"sent-{message_id.hex[:16]}",
+            "message_id": message_id,
+            "created_at": at - timedelta(seconds=5),
+            "sent_at": at,
+        }
+
+    def _events(
+        self,
+        conversation_id: uuid.UUID,
+        kind: ChannelKind,
+        opened: datetime,
+        owner_id: uuid.UUID | None,
+        first_reply: datetime | None,
+        state: State,
+        closed_at: datetime | None,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        ws = self.s.workspace_id
+
+        def row(kind_: str, at: datetime, **data: Any) -> tuple[str, dict[str, Any]]:
+            event_ = {"workspace_id": ws, "id": new_id(), "conversation_id": conversation_id}
+            return "conversation_events", event_ | {
+                "kind": kind_,
+                "actor_id": None,
+                "data": data,
+                "created_at": at,
+            }
+
+        yield row("opened", opened, channel=kind.value)
+        if owner_id is not None:
+            yield row("assigned", opened, owner=str(owner_id), reason="round_robin")
+        if first_reply is not None:
+            yield row("responded", first_reply)
+        if closed_at is not None:
+            yield row("state", closed_at, state=state.value, previous="pending")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _complete(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Fill columns a generator left out with the model's defaults (COPY applies none)."""
+    for column in table.columns:
+        if column.name in row:
+            continue
+        default = column.default
+        if default is None:
+            row[column.name] = None
+        elif getattr(default, "is_callable", False):
+            row[column.name] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            row[column.name] = getattr(default, "arg", None)
+    return row
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _fill(url: str, generator: Generator, chunk: int) -> float:
+    """Write the generated rows chunk by chunk, parents before children; returns seconds."""
+    tables = {name: Base.metadata.tables[name] for name in TABLE_ORDER}
+    started = time.perf_counter()
+    postgres = url.startswith("postgresql")
+    buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_ORDER}
+    engine = make_engine(url)
+    pg = None
+    if postgres:
+        import psycopg
+
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        pg = psycopg.connect(plain)
+
+    def flush() -> None:
+        for name in TABLE_ORDER:
+            rows = [_complete(tables[name], r) for r in buffers[name]]
+            buffers[name] = []
+            if not rows:
+                continue
+            generator.plan.rows[name] += len(rows)
+            if pg is not None:
+                columns = list(rows[0])
+                with (
+                    pg.cursor() as cur,
+                    cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy,
+                ):
+                    out = io.StringIO()
+                    for r in rows:
+                        out.write("\t".join(_copy_text(r[c]) for c in columns) + "\n")
+                    copy.write(out.getvalue())
+            else:
+                with engine.begin() as conn:
+                    conn.execute(insert(tables[name]), rows)
+        if pg is not None:
+            pg.commit()
+
+    conversations = 0
+    for name, row in generator.rows():
+        buffers[name].append(row)
+        if name == "conversations":
+            conversations += 1
+            if conversations % chunk == 0:
+                flush()
+    flush()
+    with engine.begin() as conn:
+        conn.execute(
+            update(InboxSettings)
+            .where(InboxSettings.workspace_id == generator.s.workspace_id)
+            .values(next_number=generator.count + 1)
+        )
+    if pg is not None:
+        pg.autocommit = True
+        pg.execute("VACUUM ANALYZE")
+        pg.close()
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": round(len(latencies) / elapsed, 1) if elapsed else None,
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p95_ms": round(_percentile(latencies, 0.95), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+    }
+
+
+def _load(
+    base: str,
+    paths: list[str],
+    headers: dict[str, str],
+    requests: int,
+    clients: int,
+    interval: float = 0.0,
+) -> dict[str, Any]:
+    """``clients`` threads with keep-alive connections, at once or one request each ``interval``."""
+
+    def worker(offset: int) -> tuple[list[float], int]:
+        latencies, errors = [], 0
+        rng = random.Random(offset)  # noqa: S311
+        with httpx.Client(base_url=base, headers=headers, timeout=LIMIT_S) as client:
+            client.get(paths[offset % len(paths)])  # warm-up: the connection, the caches
+            time.sleep(rng.random() * interval)  # users do not click in step
+            for i in range(max(1, requests // clients)):
+                path = paths[(offset + i * 7) % len(paths)]
+                started = time.perf_counter()
+                response = client.get(path)
+                took = time.perf_counter() - started
+                latencies.append(took * 1000)
+                errors += response.status_code != 200
+                if interval:
+                    time.sleep(max(0.0, interval - took))
+        return latencies, errors
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(worker, range(clients)))
+    elapsed = time.perf_counter() - started
+    return _summary([x for r in results for x in r[0]], elapsed, sum(r[1] for r in results))
+
+
+def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    # No periodic jobs: the breach scan and retries are not what is measured here.
+    code = (
+        "import uvicorn; from h2h.config import Settings; from h2h.web import create_app; "
+        f"s = Settings(env='test', secret_key='b' * 48, database_url={url!r}, "
+        f"data_dir={str(data_dir)!r}); app = create_app(s, immediate_jobs=True); "
+        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)  # noqa: S603 - our own interpreter
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    params: list[dict[str, str]]  # API query parameters, one set per request in turn
+    # A worst case is measured once, in process, with a time limit: not over HTTP, not in
+    # the target; it shows where the list stops scaling.
+    worst: bool = False
+
+
+def _cases(setup: Setup, plan: Plan) -> list[Case]:
+    ranked = sorted(plan.product_counts.items(), key=lambda kv: -kv[1])
+    typical = [
+        *({"q": f"заказ {n}"} for n in plan.order_numbers[:3]),  # what the customer quoted
+        {"q": plan.open_names[0]},  # a customer's name
+        {"q": f"#{plan.open_numbers[len(plan.open_numbers) // 2]}"},  # a conversation number
+        {"q": ranked[-1][0]},  # the rarest product, about 1 % of the messages
+    ]
+    return [
+        Case("open (the default list)", [{}]),
+        Case("open + mine", [{"owner": "me"}]),
+        Case("unassigned urgent", [{"owner": "none", "priority": "urgent"}]),
+        Case("breached (overdue)", [{"sla_status": "breached"}]),
+        Case(
+            "channel + language",
+            [
+                {"channel_id": str(setup.channels[ChannelKind.TELEGRAM]), "language": "en"},
+                {"channel_id": str(setup.channels[ChannelKind.EMAIL]), "language": "ru"},
+            ],
+        ),
+        Case("full-text q (order number, name, #number, rare word)", typical),
+        # Not what agents type: a word in about a third of the messages; and every state.
+        Case("worst case: full-text q, a very common word", [{"q": ranked[0][0]}], worst=True),
+        Case(
+            "worst case: all states of one channel",
+            [{"state": "all", "channel_id": str(setup.channels[ChannelKind.EMAIL])}],
+            worst=True,
+        ),
+    ]
+
+
+API_TO_QUERY = {"owner": {"me": "mine", "none": "unassigned"}}
+
+
+def _query(params: dict[str, str]) -> listing.InboxQuery:
+    """The API's parameters as the listing's filters (as ``inbox.api`` maps them)."""
+    mapped = {
+        "owner": API_TO_QUERY["owner"].get(params.get("owner", ""), params.get("owner", "")),
+        "priority": params.get("priority", ""),
+        "sla": params.get("sla_status", ""),
+        "channel": params.get("channel_id", ""),
+        "language": params.get("language", ""),
+        "q": params.get("q", ""),
+        "state": params.get("state", "open"),
+    }
+    return listing.InboxQuery.from_params(mapped)
+
+
+def _capture(engine: Engine, work: Callable[[], Any]) -> list[tuple[str, Any]]:
+    statements: list[tuple[str, Any]] = []
+
+    def record(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def _direct(
+    url: str, setup: Setup, cases: list[Case], numbers: list[int], rounds: int
+) -> dict[str, Any]:
+    """In-process baselines: the listing service, and the raw SQL it sends on a bare cursor."""
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    ws, me = setup.workspace_id, setup.agent_ids[0]
+    out: dict[str, Any] = {}
+    plans: dict[str, list[str]] = {}
+    for case in cases:
+        service_ms, raw_ms, matches = [], [], []
+        runs = 1 if case.worst else rounds
+        for params in case.params:
+            query = _query(params)
+            with factory() as session:
+                captured: list[tuple[str, Any]] = []
+                for n in range(runs + (0 if case.worst else 1)):  # the first run warms up
+                    took, total = _timed(
+                        engine, session, ws, me, query, captured if n == 0 else None
+                    )
+                    if n or case.worst:
+                        service_ms.append(took)
+                    session.rollback()
+                matches.append(total)
+            statements = [s for s in captured if "FROM conversations" in s[0]]
+            if total is None:  # timed out: nothing to re-run
+                continue
+            raw = engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    for statement, parameters in statements:
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+                    raw_ms.append((time.perf_counter() - started) * 1000)
+                plans.setdefault(case.name, _explain(cursor, url, statements[-1]))
+                cursor.close()
+            finally:
+                raw.close()
+        out[case.name] = {
+            "service": _summary(service_ms, 0, 0),
+            "raw_sql": _summary(raw_ms, 0, 0),
+            "matching_conversations": matches,
+            "timed_out_after_s": LIMIT_S if None in matches else None,
+        }
+    view_ms = []
+    with factory() as session:
+        for _ in range(rounds):
+            for number in numbers:
+                started = time.perf_counter()
+                _view_queries(session, ws, number)
+                view_ms.append((time.perf_counter() - started) * 1000)
+                session.expunge_all()
+    out["conversation view"] = {"service": _summary(view_ms, 0, 0)}
+    engine.dispose()
+    out["plans"] = plans
+    return out
+
+
+LIMIT_S = 300
+
+
+def _timed(
+    engine: Engine,
+    session: Session,
+    ws: uuid.UUID,
+    me: uuid.UUID,
+    query: listing.InboxQuery,
+    captured: list[tuple[str, Any]] | None,
+) -> tuple[float, int | None]:
+    """One ``list_conversations`` call in ms and its total (None: over ``LIMIT_S``)."""
+    if engine.dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL statement_timeout = {LIMIT_S * 1000}"))
+    work = partial(listing.list_conversations, session, workspace_id=ws, query=query, user_id=me)
+    started = time.perf_counter()
+    results: list[tuple[list[Conversation], int]] = []
+    try:
+        if captured is None:
+            results.append(work())
+        else:
+            captured += _capture(engine, lambda: results.append(work()))
+    except OperationalError:
+        return (time.perf_counter() - started) * 1000, None
+    return (time.perf_counter() - started) * 1000, results[0][1]
+
+
+def _view_queries(session: Session, ws: uuid.UUID, number: int) -> None:
+    """What ``GET …/conversations/{number}`` reads, without HTTP and serialisation."""
+    conversation = service.by_number(session, workspace_id=ws, number=number)
+    ids = service.message_ids(session, conversation=conversation)
+    channels.messages_by_id(session, workspace_id=ws, message_ids=ids)
+    service.history(session, conversation=conversation)
+    service.notes(session, conversation=conversation)
+    replies.deliveries_of(session, conversation=conversation)
+
+
+def _explain(cursor: Any, url: str, statement: tuple[str, Any]) -> list[str]:
+    sql, parameters = statement
+    if url.startswith("postgresql"):
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters)
+    else:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, parameters)
+    return [" ".join(str(c) for c in row) for row in cursor.fetchall()][:40]
+
+
+def _http(
+    url: str,
+    data_dir: Path,
+    setup: Setup,
+    cases: list[Case],
+    numbers: list[int],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    server, base = _serve(url, data_dir)
+    api = "/api/v1/workspaces/bench/inbox/conversations"
+    headers = {"Authorization": f"Bearer {setup.token}"}
+    paths = {
+        f"list: {case.name}": [str(httpx.URL(api, params=p)) for p in case.params]
+        for case in cases
+        if not case.worst
+    }
+    paths["conversation view"] = [f"{api}/{n}" for n in numbers]
+    paths["baseline GET /healthz"] = ["/healthz"]
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=LIMIT_S) as client:
+            for name, group in paths.items():  # every path answers before it is measured
+                status = client.get(group[0]).status_code
+                if status != 200:
+                    raise RuntimeError(f"{name}: {group[0]} answered {status}")
+        saturated = {
+            name: _load(base, group, headers, args.requests, args.clients)
+            for name, group in paths.items()
+        }
+        paced = {
+            name: _load(base, group, headers, args.paced_requests, args.clients, args.interval)
+            for name, group in paths.items()
+            if "healthz" not in name
+        }
+    finally:
+        server_rss = _peak_rss_mb(server.pid)
+        server.terminate()
+        server.wait(timeout=20)
+    return {"saturated": saturated, "paced": paced, "server_peak_rss_mb": server_rss}
+
+
+# --- the burst ----------------------------------------------------------------------------------
+
+
+def _burst_items(
+    setup: Setup, plan: Plan, count: int, seed: int, start: int
+) -> list[tuple[ChannelKind, RawMessage, int | None]]:
+    """New customer messages: half continue an active conversation, half from new customers."""
+    rng = random.Random(seed)  # noqa: S311
+    now = datetime.now(UTC)
+    picks = rng.sample(plan.active, min(len(plan.active), count // 2))
+    items: list[tuple[ChannelKind, RawMessage, int | None]] = []
+    for n, (number, _, thread, kind, handle) in enumerate(picks):
+        text_ = (
+            f"{rng.choice(OPENERS_RU)}, {rng.choice(TOPICS_RU)} {_zipf(rng, PRODUCTS_RU)} ещё раз"
+        )
+        author = Author(handle, None)
+        items.append(
+            (kind, RawMessage(f"burst{seed}-c{n}", text_, now, author, thread_id=thread), number)
+        )
+    for n in range(count - len(picks)):
+        customer = start + n
+        kind = KINDS[customer % len(KINDS)]
+        handle = {
+            ChannelKind.TELEGRAM: str(100_000_000 + customer),
+            ChannelKind.VK: str(200_000_000 + customer),
+            ChannelKind.EMAIL: f"user{customer}@example.com",
+            ChannelKind.WIDGET: f"guest{customer}@example.org",
+        }[kind]
+        thread = handle if kind is ChannelKind.TELEGRAM else f"burst{seed}:{n}"
+        text_ = f"{rng.choice(OPENERS_RU)}, {rng.choice(TOPICS_RU)} {_zipf(rng, PRODUCTS_RU)}"
+        author = Author(
+            handle, f"Новый клиент {customer}", followers=rng.choice([None, 40, 15_000])
+        )
+        items.append(
+            (kind, RawMessage(f"burst{seed}-n{n}", text_, now, author, thread_id=thread), None)
+        )
+    rng.shuffle(items)
+    return items
+
+
+def _batches(
+    items: list[tuple[ChannelKind, RawMessage, int | None]], size: int
+) -> list[tuple[ChannelKind, list[tuple[RawMessage, int | None]]]]:
+    by_kind: dict[ChannelKind, list[tuple[RawMessage, int | None]]] = {}
+    for kind, item, number in items:
+        by_kind.setdefault(kind, []).append((item, number))
+    out = []
+    for kind, group in by_kind.items():
+        out += [(kind, group[i : i + size]) for i in range(0, len(group), size)]
+    random.Random(5).shuffle(out)  # noqa: S311
+    return out
+
+
+def _burst(
+    url: str, setup: Setup, plan: Plan, count: int, size: int, customers: int
+) -> dict[str, Any]:
+    """Ingest with the inbox step and without it, batch for batch, interleaved."""
+    registry.load()
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    step = threading.thread_new_messages
+    position = ingest.POST_INGEST_STEPS.index(step)
+    spent = {"threading": 0.0}
+
+    def timed(
+        session: Session, workspace_id: uuid.UUID, messages: Sequence[tuple[uuid.UUID, str]]
+    ) -> None:
+        started = time.perf_counter()
+        step(session, workspace_id, messages)
+        spent["threading"] += time.perf_counter() - started
+
+    ingest._STAGES[timed] = ingest._STAGES[step]
+    with_inbox = _batches(_burst_items(setup, plan, count, 1, customers + 10), size)
+    without = _batches(_burst_items(setup, plan, count, 2, customers + 10 + count), size)
+    took = {"with_inbox": 0.0, "without_inbox": 0.0}
+    expected: dict[str, int] = {"continued_expected": 0, "continued_elsewhere": 0}
+    ws = setup.workspace_id
+    try:
+        for n in range(max(len(with_inbox), len(without))):
+            for mode, batches in (("without_inbox", without), ("with_inbox", with_inbox)):
+                if n >= len(batches):
+                    continue
+                kind, group = batches[n]
+                ingest.POST_INGEST_STEPS[position] = timed if mode == "with_inbox" else _skip
+                started = time.perf_counter()
+                with factory() as session:
+                    result = ingest.store(
+                        session,
+                        workspace_id=ws,
+                        channel_id=setup.channels[kind],
+                        items=[g[0] for g in group],
+                    )
+                    session.commit()
+                took[mode] += time.perf_counter() - started
+                if mode == "with_inbox":
+                    _check_threading(factory, ws, result.inserted, group, expected)
+    finally:
+        ingest.POST_INGEST_STEPS[position] = step
+    tracemalloc.start()
+    spare = _batches(_burst_items(setup, plan, size, 3, customers + 10 + 3 * count), size)[0]
+    with factory() as session:
+        ingest.store(
+            session,
+            workspace_id=ws,
+            channel_id=setup.channels[spare[0]],
+            items=[g[0] for g in spare[1]],
+        )
+        session.commit()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with factory() as session:
+        started = time.perf_counter()
+        recorded = sla.check_breaches(session, limit=10_000)
+        session.commit()
+        scan = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "messages_per_mode": count,
+        "batch_size": size,
+        "with_inbox_messages_per_second": round(count / took["with_inbox"], 1),
+        "without_inbox_messages_per_second": round(count / took["without_inbox"], 1),
+        "with_vs_without_time_ratio": round(took["with_inbox"] / took["without_inbox"], 2),
+        "threading_routing_sla_seconds": round(spent["threading"], 2),
+        "threading_routing_sla_messages_per_second": round(count / spent["threading"], 1),
+        **expected,
+        "tracemalloc_peak_mb_one_batch": round(peak / 1024 / 1024, 1),
+        "breach_scan": {"recorded": recorded, "seconds": round(scan, 2)},
+    }
+
+
+def _skip(
+    session: Session, workspace_id: uuid.UUID, messages: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """The inbox step switched off: the baseline stores, analyses and links only."""
+
+
+def _check_threading(
+    factory: Any,
+    ws: uuid.UUID,
+    inserted: list[uuid.UUID],
+    group: list[tuple[RawMessage, int | None]],
+    expected: dict[str, int],
+) -> None:
+    """Did a customer writing again land in the generated conversation? (the set is valid)."""
+    wanted = {item.external_id: number for item, number in group if number is not None}
+    if not wanted:
+        return
+    with factory() as session:
+        rows = session.execute(
+            select(Conversation.number, Message.external_id)
+            .join(
+                ConversationMessage,
+                (ConversationMessage.workspace_id == Conversation.workspace_id)
+                & (ConversationMessage.conversation_id == Conversation.id),
+            )
+            .join(
+                Message,
+                (Message.workspace_id == ConversationMessage.workspace_id)
+                & (Message.id == ConversationMessage.id),
+            )
+            .where(Conversation.workspace_id == ws, Message.external_id.in_(list(wanted)))
+        ).all()
+    for number, external_id in rows:
+        key = "continued_expected" if wanted.get(external_id) == number else "continued_elsewhere"
+        expected[key] += 1
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def _database(args: argparse.Namespace, data_dir: Path) -> tuple[str, Engine | None]:
+    """A fresh PostgreSQL database when one answers (unless ``--sqlite``), else SQLite."""
+    if not args.sqlite:
+        try:
+            admin = create_engine(
+                make_url(args.postgres).set(database="postgres"), isolation_level="AUTOCOMMIT"
+            )
+            name = f"h2h_bench_inbox_{os.getpid()}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            return make_url(args.postgres).set(database=name).render_as_string(
+                hide_password=False
+            ), admin
+        except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: SQLite it is
+            print(f"PostgreSQL not reachable ({type(exc).__name__}); using SQLite", file=sys.stderr)
+            args.sqlite = True
+    return f"sqlite:///{data_dir / 'h2h.sqlite3'}", None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite", action="store_true", help="SQLite even if PostgreSQL answers")
+    parser.add_argument(
+        "--postgres", default=POSTGRES, help="PostgreSQL server URL (or H2H_BENCH_POSTGRES_URL)"
+    )
+    parser.add_argument(
+        "--messages", type=int, default=None, help="1 M on PostgreSQL, 100 k on SQLite"
+    )
+    parser.add_argument("--conversations", type=int, default=None, help="default: messages × 0.3")
+    parser.add_argument("--burst", type=int, default=10_000, help="new messages, per mode")
+    parser.add_argument("--batch", type=int, default=100, help="messages per ingest call")
+    parser.add_argument("--requests", type=int, default=1000, help="per case, saturated")
+    parser.add_argument("--paced-requests", type=int, default=400, help="per case, paced")
+    parser.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between a paced client's requests"
+    )
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=20, help="in-process baseline runs per case")
+    parser.add_argument("--chunk", type=int, default=5000, help="conversations per write")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="h2h-bench-inbox-") as tmp:
+        data_dir = Path(tmp)
+        url, admin = _database(args, data_dir)
+        messages = args.messages or (100_000 if args.sqlite else 1_000_000)
+        conversations = args.conversations or int(messages * 0.3)
+        try:
+            upgrade(url)
+            setup = _setup(url)
+            generator = Generator(
+                setup, datetime.now(UTC).replace(microsecond=0), conversations, messages
+            )
+            generation = _fill(url, generator, args.chunk)
+            plan = generator.plan
+            cases = _cases(setup, plan)
+            rng = random.Random(9)  # noqa: S311
+            numbers = rng.sample(plan.open_numbers, min(40, len(plan.open_numbers)))
+            numbers += rng.sample(range(1, conversations + 1), 20)
+            http = _http(url, data_dir, setup, cases, numbers, args)
+            direct = _direct(url, setup, cases, numbers, args.rounds)
+            burst = _burst(url, setup, plan, args.burst, args.batch, int(conversations * 0.7))
+        finally:
+            if admin is not None:
+                if not args.keep:
+                    with admin.connect() as conn:
+                        conn.execute(
+                            text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+                        )
+                admin.dispose()
+    print(
+        json.dumps(
+            _report(args, url, generator, generation, cases, http, direct, burst),
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+
+
+def _report(
+    args: argparse.Namespace,
+    url: str,
+    generator: Generator,
+    generation: float,
+    cases: list[Case],
+    http: dict[str, Any],
+    direct: dict[str, Any],
+    burst: dict[str, Any],
+) -> dict[str, Any]:
+    plan = generator.plan
+    for mode in ("saturated", "paced"):
+        for name, result in http[mode].items():
+            key = name.removeprefix("list: ")
+            if key in direct and "raw_sql" in direct[key]:
+                result["p50_vs_raw_sql"] = round(
+                    result["p50_ms"] / max(direct[key]["raw_sql"]["p50_ms"], 0.01), 1
+                )
+                result["p50_vs_service"] = round(
+                    result["p50_ms"] / max(direct[key]["service"]["p50_ms"], 0.01), 1
+                )
+            elif key in direct:
+                result["p50_vs_service"] = round(
+                    result["p50_ms"] / max(direct[key]["service"]["p50_ms"], 0.01), 1
+                )
+    lists = [v for k, v in http["paced"].items() if k.startswith("list: ")]
+    rows = sum(plan.rows.values())
+    return {
+        "benchmark": "inbox",
+        "h2h": __version__,
+        "python": platform.python_version(),
+        "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+        "messages": generator.target,
+        "conversations": generator.count,
+        "states": plan.states,
+        "rows": plan.rows,
+        "generation_seconds": round(generation, 1),
+        "generation_rows_per_second": round(rows / generation),
+        "api": "/api/v1/workspaces/{ws}/inbox/conversations[/{number}] (bearer token)",
+        "clients": args.clients,
+        "cases": {c.name: c.params for c in cases},
+        "http_saturated": http["saturated"],
+        "http_paced": http["paced"],
+        "paced_interval_seconds": args.interval,
+        "in_process_baselines": {k: v for k, v in direct.items() if k != "plans"},
+        "query_plans": direct["plans"],
+        "burst": burst,
+        "target_p95_ms_list": 50,
+        "target_met_paced": all(v["p95_ms"] <= 50 for v in lists),
+        "worst_paced_list_p95_ms": max(v["p95_ms"] for v in lists),
+        "target_note": "worst cases are measured in process only and not counted in the target",
+        "peak_rss_mb_bench_process": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "peak_rss_mb_server": http["server_peak_rss_mb"],
+        "note": "server (uvicorn, 1 process), 20 client threads and the database share 2 cores",
+    }
+
+
+if __name__ == "__main__":
+    main()
