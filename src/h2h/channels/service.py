@@ -459,6 +459,17 @@ def _understanding(
     return query, order
 
 
+def matching_message_ids(session: Session, *, workspace_id: uuid.UUID, text: str) -> Any:
+    """A subquery of the ids of messages that match ``text`` as the mention search does
+    (lemmas; FTS5 or tsvector), or None when the text has no searchable word."""
+    terms = textproc.search_terms(text)
+    if not terms:
+        return None
+    return _full_text(
+        session, select(Message.id).where(Message.workspace_id == workspace_id), terms
+    )
+
+
 def _full_text(session: Session, query: Any, terms: list[list[str]]) -> Any:
     """Every word of the query must match; a word matches through any of its lemmas."""
     clean = [

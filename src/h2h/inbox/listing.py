@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role
 from h2h.channels import service as channels
-from h2h.channels import textproc
-from h2h.channels.models import Message
 from h2h.db import get_in_workspace, utcnow
 from h2h.errors import N_, Conflict, InvalidInput, NotFound
 from h2h.inbox import sla
@@ -159,19 +157,19 @@ def _search(session: Session, workspace_id: uuid.UUID, q: str) -> Any:
     )
     if text.isdigit() and len(text) < 10:  # a bare number: #42, or "42" written somewhere
         own = or_(own, Conversation.number == int(text))
-    terms = textproc.search_terms(text)
-    if not terms:
+    matching = channels.matching_message_ids(session, workspace_id=workspace_id, text=text)
+    if matching is None:
         return own
-    # The mention stream's full-text search (lemmas, FTS5 or tsvector) over every message.
-    # (``_full_text`` is private to channels; a public name for it would be better.)
-    matching = channels._full_text(
-        session, select(Message.id).where(Message.workspace_id == workspace_id), terms
-    )
-    in_messages = Conversation.id.in_(
-        select(ConversationMessage.conversation_id).where(
+    # EXISTS per conversation, not IN over every match: a common word matches a third of
+    # all messages, and PostgreSQL rescanned that set for each conversation (36 s on 1 M).
+    in_messages = (
+        select(ConversationMessage.id)
+        .where(
             ConversationMessage.workspace_id == workspace_id,
+            ConversationMessage.conversation_id == Conversation.id,
             ConversationMessage.id.in_(matching),
         )
+        .exists()
     )
     return or_(own, in_messages)
 
