@@ -126,6 +126,13 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # several indexes, and inserting into them thrashes a small cache.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+    # SQLite's own lower() folds ASCII only, so a search for "мария" missed "Мария";
+    # PostgreSQL's folds every script. One behaviour on both: Python's str.lower.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str) -> Engine:

@@ -58,6 +58,12 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: object) -> None:
     engine.dispose()
 
 
+def test_lower_folds_every_script_on_every_database(session: Session) -> None:
+    folded = session.scalar(text("SELECT lower('МАРИЯ Ёлкина Straße ÉCOLE')"))
+    assert folded == "мария ёлкина straße école"
+    assert session.scalar(text("SELECT lower(NULL)")) is None
+
+
 def test_timestamps_come_back_as_utc_on_every_database(session: Session) -> None:
     user = make_user(session, "Tz Person")
     moscow = timezone(timedelta(hours=3))

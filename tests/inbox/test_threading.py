@@ -11,7 +11,7 @@ from h2h.accounts import service as accounts
 from h2h.channels.connectors.base import ChannelKind, Direction
 from h2h.db import utcnow
 from h2h.errors import InvalidInput
-from h2h.inbox import service, threading
+from h2h.inbox import listing, service, threading
 from h2h.inbox.models import Conversation, State
 from h2h.nlp import service as nlp
 from h2h.people import linking
@@ -201,3 +201,14 @@ def test_merge_moves_messages_and_split_makes_a_new_conversation(
     new = service.split(session, conversation=first, from_message_id=b, actor=actor_of(cast.agent))
     assert {conversation_of(session, cast, m).id for m in (b, c)} == {new.id}
     assert (first.message_count, new.message_count) == (1, 2)
+
+
+def test_the_inbox_search_finds_a_cyrillic_name_in_any_case(session: Session, cast: Cast) -> None:
+    widget = make_channel(session, cast)
+    [m] = store(session, cast, widget, customer("m1", "Добрый день", name="Мария Ёлкина"))
+    number = conversation_of(session, cast, m).number
+    for q in ("мария", "ЁЛКИНА", "Мария Ё"):
+        found, _ = listing.list_conversations(
+            session, workspace_id=cast.a.id, query=listing.InboxQuery(q=q), user_id=None
+        )
+        assert [c.number for c in found] == [number], q
