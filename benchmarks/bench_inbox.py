@@ -32,7 +32,6 @@ import os
 import platform
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ import httpx2 as httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpload  # noqa: E402 - beside this script
 import inbox_data  # noqa: E402 - beside this script
 from inbox_data import (  # noqa: E402
     KINDS,
@@ -66,7 +66,6 @@ from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from tests.livesrv import free_port  # noqa: E402
 
 from h2h import __version__, registry  # noqa: E402
 from h2h.channels import ingest  # noqa: E402
@@ -86,22 +85,6 @@ POSTGRES = os.environ.get(
 )
 
 # --- measuring ----------------------------------------------------------------------------------
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
-def _summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "throughput_rps": round(len(latencies) / elapsed, 1) if elapsed else None,
-        "p50_ms": round(_percentile(latencies, 0.50), 2),
-        "p95_ms": round(_percentile(latencies, 0.95), 2),
-        "p99_ms": round(_percentile(latencies, 0.99), 2),
-    }
 
 
 def _load(
@@ -135,29 +118,7 @@ def _load(
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(worker, range(clients)))
     elapsed = time.perf_counter() - started
-    return _summary([x for r in results for x in r[0]], elapsed, sum(r[1] for r in results))
-
-
-def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    # No periodic jobs: the breach scan and retries are not what is measured here.
-    code = (
-        "import uvicorn; from h2h.config import Settings; from h2h.web import create_app; "
-        f"s = Settings(env='test', secret_key='b' * 48, database_url={url!r}, "
-        f"data_dir={str(data_dir)!r}); app = create_app(s, immediate_jobs=True); "
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)  # noqa: S603 - our own interpreter
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not start")
+    return httpload.summary([x for r in results for x in r[0]], elapsed, sum(r[1] for r in results))
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -284,8 +245,8 @@ def _direct(
             finally:
                 raw.close()
         out[case.name] = {
-            "service": _summary(service_ms, 0, 0),
-            "raw_sql": _summary(raw_ms, 0, 0),
+            "service": httpload.summary(service_ms, 0, 0),
+            "raw_sql": httpload.summary(raw_ms, 0, 0),
             "matching_conversations": matches,
             "timed_out_after_s": LIMIT_S if None in matches else None,
         }
@@ -297,7 +258,7 @@ def _direct(
                 _view_queries(session, ws, number)
                 view_ms.append((time.perf_counter() - started) * 1000)
                 session.expunge_all()
-    out["conversation view"] = {"service": _summary(view_ms, 0, 0)}
+    out["conversation view"] = {"service": httpload.summary(view_ms, 0, 0)}
     engine.dispose()
     out["plans"] = plans
     return out
@@ -357,7 +318,7 @@ def _http(
     numbers: list[int],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    server, base = _serve(url, data_dir)
+    server, base = httpload.serve(url, data_dir)
     api = "/api/v1/workspaces/bench/inbox/conversations"
     headers = {"Authorization": f"Bearer {setup.token}"}
     paths = {

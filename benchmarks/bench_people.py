@@ -31,7 +31,6 @@ import os
 import platform
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,10 +46,10 @@ import httpx2 as httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpload  # noqa: E402 - beside this script
 from sqlalchemy import create_engine, insert, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from tests.livesrv import free_port  # noqa: E402
 
 from h2h import __version__  # noqa: E402
 from h2h.accounts import service as accounts  # noqa: E402
@@ -299,22 +298,6 @@ def _heavy_sources(url: str, ws: uuid.UUID) -> None:
 # --- measuring -----------------------------------------------------------------------------------
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "throughput_rps": round(len(latencies) / elapsed, 1) if elapsed else None,
-        "p50_ms": round(_percentile(latencies, 0.50), 2),
-        "p95_ms": round(_percentile(latencies, 0.95), 2),
-        "p99_ms": round(_percentile(latencies, 0.99), 2),
-    }
-
-
 def _sample(persons: int) -> list[int]:
     """Persons across the skew: the heaviest, mid-weight and the long tail."""
     rng = random.Random(11)  # noqa: S311
@@ -357,7 +340,7 @@ def _load(
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(worker, range(clients)))
     elapsed = time.perf_counter() - started
-    return _summary([x for r in results for x in r[0]], elapsed, sum(r[1] for r in results))
+    return httpload.summary([x for r in results for x in r[0]], elapsed, sum(r[1] for r in results))
 
 
 def _baseline(
@@ -386,7 +369,7 @@ def _baseline(
                     work(session, n)
                     latencies.append((time.perf_counter() - started) * 1000)
                     session.rollback()
-            out[name] = _summary(latencies, 0, 0)
+            out[name] = httpload.summary(latencies, 0, 0)
     engine.dispose()
     return out
 
@@ -395,28 +378,6 @@ def _profile_queries(session: Session, ws: uuid.UUID, n: int) -> None:
     person = service.get_person(session, workspace_id=ws, person_id=person_id(n))
     profile.key_figures(session, workspace_id=ws, person=person)
     profile.timeline(session, workspace_id=ws, person_id=person.id, limit=50)
-
-
-def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    # No periodic jobs: a first resolution pass over a million persons is not what is measured.
-    code = (
-        "import uvicorn; from h2h.config import Settings; from h2h.web import create_app; "
-        f"s = Settings(env='test', secret_key='b' * 48, database_url={url!r}, "
-        f"data_dir={str(data_dir)!r}); app = create_app(s, immediate_jobs=True); "
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)  # noqa: S603 - our own interpreter
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not start")
 
 
 def _login(base: str) -> dict[str, str]:
@@ -468,7 +429,7 @@ def main() -> None:
             generation = round(time.perf_counter() - started, 1)
             rows = persons * 4 + events
             sample = _sample(persons)
-            server, base = _serve(url, data_dir)
+            server, base = httpload.serve(url, data_dir)
             try:
                 bearer = {"Authorization": f"Bearer {token}"}
                 cursors: dict[int, str | None] = {}
