@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(
         15, ge=1, description="Window, in minutes, over which failed logins are counted."
     )
+    public_url: str = Field(
+        "",
+        pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$",
+        description="Address people open H2H at, e.g. `https://h2h.example.com`; links in "
+        "notifications sent by email and Telegram start with it (empty: bare paths).",
+    )
     job_workers: int = Field(
         4, ge=1, le=64, description="Threads that run background jobs inside `h2h serve`."
     )

@@ -12,7 +12,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Uuid, create_engine, event, select
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    ForeignKey,
+    MetaData,
+    Uuid,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -96,6 +106,14 @@ class TenantMixin:
 
 ModelT = TypeVar("ModelT", bound=TenantMixin)
 T = TypeVar("T")
+
+
+def utc_day(session: Session, column: Any) -> Any:
+    """SQL for the UTC calendar day of a timestamp column, as text ``YYYY-MM-DD``, on both
+    databases (PostgreSQL's ``date()`` would use the session's time zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.date(column)
 
 
 def get_in_workspace(

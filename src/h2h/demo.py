@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from h2h import demo_inbox, demo_listening, demo_nlp, demo_people, registry
+from h2h import demo_inbox, demo_listening, demo_nlp, demo_people, demo_problems, registry
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -108,4 +108,5 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
         agent=accounts.Actor(user_id=dmitry.id, role=Role.AGENT, ip="127.0.0.1"),
     )
     demo_inbox.load(session, workspace_ids=workspace_ids, crew=crew)
+    demo_problems.load(session, workspace_ids=workspace_ids, crew=crew)
     return True

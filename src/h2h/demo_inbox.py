@@ -707,18 +707,9 @@ def _sent(session: Session, conversation: Conversation, delivery: Delivery) -> N
     The demo has no internet and must not reach Telegram, VK or a mail server; a queued
     reply left behind would be tried by the delivery job as soon as the demo is served.
     """
-    claimed = replies._claim(session, conversation.workspace_id, delivery.id, utcnow())
-    if claimed is None:  # pragma: no cover - composed just now, in this transaction
-        raise LookupError(f"delivery {delivery.id} could not be claimed")
-    delivery.status = DeliveryStatus.SENT
-    replies._store_outbound(
-        session,
-        conversation,
-        delivery,
-        external_id=f"demo-sent-{delivery.id.hex[:16]}",
-        text=claimed.reply.text,
+    replies.mark_sent(
+        session, conversation, delivery, external_id=f"demo-sent-{delivery.id.hex[:16]}"
     )
-    service.log_event(session, conversation, "reply_sent", delivery=str(delivery.id))
 
 
 def _away(

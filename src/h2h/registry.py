@@ -27,6 +27,10 @@ MODULES = (
     "h2h.inbox.webhooks",  # conversation events → signed webhooks (event hook and jobs)
     "h2h.inbox.automation",  # conversation events → automation rules (event hook)
     "h2h.inbox.privacy",  # what an erasure removes from conversations
+    "h2h.problems.detect",  # complaints → problems after ingest, after the inbox threads them
+    "h2h.problems.tasks",
+    "h2h.problems.privacy",  # what an erasure removes from problems and follow-ups
+    "h2h.inbox.notify_out",  # staff notifications by email and Telegram (jobs, erasure)
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",
     "h2h.channels.connectors.telegram",

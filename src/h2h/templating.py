@@ -32,6 +32,7 @@ TEMPLATE_PACKAGES = [
     "h2h.nlp",
     "h2h.people",
     "h2h.inbox",
+    "h2h.problems",
 ]
 
 

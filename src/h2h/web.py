@@ -31,6 +31,7 @@ from h2h.inbox import api_report as inbox_report_api
 from h2h.inbox import ui as inbox_ui
 from h2h.inbox import ui_actions as inbox_actions_ui
 from h2h.inbox import ui_live as inbox_live_ui
+from h2h.inbox import ui_notify as inbox_notify_ui
 from h2h.inbox import ui_settings as inbox_settings_ui
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
@@ -47,6 +48,9 @@ from h2h.people import ui_interests as people_interests_ui
 from h2h.people import ui_merges as people_merges_ui
 from h2h.people import ui_privacy as people_privacy_ui
 from h2h.people import ui_segments as people_segments_ui
+from h2h.problems import api as problems_api
+from h2h.problems import ui as problems_ui
+from h2h.problems import ui_actions as problems_actions_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -99,6 +103,11 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(seconds=30), "inbox.deliver_due")
         jobs.every(timedelta(minutes=1), "inbox.check_sla")
         jobs.every(timedelta(seconds=10), "inbox.webhooks_due")
+        jobs.every(timedelta(seconds=15), "inbox.notify_out_due")
+        jobs.every(timedelta(seconds=30), "problems.cluster_pending")
+        jobs.every(timedelta(hours=1), "problems.refine")
+        jobs.every(timedelta(hours=1), "problems.check_fixed")
+        jobs.every(timedelta(minutes=15), "problems.check_spikes")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -131,6 +140,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_interests_api.router,
         inbox_report_api.router,
         inbox_api.router,
+        problems_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -149,6 +159,9 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         inbox_actions_ui.router,
         inbox_live_ui.router,
         inbox_settings_ui.router,
+        inbox_notify_ui.router,
+        problems_ui.router,
+        problems_actions_ui.router,
     ):
         app.include_router(ui)
     app.mount(

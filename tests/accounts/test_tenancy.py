@@ -65,6 +65,9 @@ from h2h.people.models import (
     PersonTag,
     Segment,
 )
+from h2h.problems import followups as problem_followups
+from h2h.problems import service as problems
+from h2h.problems.models import FollowUp, Problem, ProblemComplaint, ProblemEvent
 from h2h.subjects import service as subjects
 from h2h.subjects.models import Subject, SubjectKind
 from tests.conftest import Cast, login
@@ -100,6 +103,7 @@ NO_TENANT_PARAMS = {
     "template_id",
     "webhook_id",
     "automation_id",
+    "follow_up_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -177,6 +181,7 @@ AGENT_WRITES = {
     "POST /w/{ws}/inbox/templates/{template_id}/delete",
     "POST /w/{ws}/inbox/me",
     "POST /w/{ws}/inbox/me/read",
+    "POST /w/{ws}/inbox/me/notifications",  # one's own notification settings
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies/elsewhere",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/deliveries/{delivery_id}/retry",
@@ -187,6 +192,40 @@ AGENT_WRITES = {
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/priority",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/merge",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/split",
+    "POST /api/v1/workspaces/{ws}/problems",
+    "PATCH /api/v1/workspaces/{ws}/problems/{number}",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/confirm",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/decline",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/fixing",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/fixed",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/verify",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/reopen",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/merge",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/split",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/move",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/attach",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/detach",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/follow-ups/prepare",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/follow-ups/wording",
+    "PATCH /api/v1/workspaces/{ws}/problems/{number}/follow-ups/{follow_up_id}",
+    "POST /api/v1/workspaces/{ws}/problems/{number}/follow-ups/send",
+    "POST /w/{ws}/problems",
+    "POST /w/{ws}/problems/{number:int}/title",
+    "POST /w/{ws}/problems/{number:int}/plan",
+    "POST /w/{ws}/problems/{number:int}/confirm",
+    "POST /w/{ws}/problems/{number:int}/decline",
+    "POST /w/{ws}/problems/{number:int}/fixing",
+    "POST /w/{ws}/problems/{number:int}/fixed",
+    "POST /w/{ws}/problems/{number:int}/verify",
+    "POST /w/{ws}/problems/{number:int}/reopen",
+    "POST /w/{ws}/problems/{number:int}/merge",
+    "POST /w/{ws}/problems/{number:int}/attach",
+    "POST /w/{ws}/problems/{number:int}/complaints",
+    "POST /w/{ws}/problems/{number:int}/follow-ups/prepare",
+    "POST /w/{ws}/problems/{number:int}/follow-ups/wording",
+    "POST /w/{ws}/problems/{number:int}/follow-ups/{follow_up_id:uuid}",
+    "POST /w/{ws}/problems/{number:int}/follow-ups/{follow_up_id:uuid}/skip",
+    "POST /w/{ws}/problems/{number:int}/follow-ups/send",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -239,6 +278,21 @@ JSON_BODIES = {
         "actions": [{"type": "add_note", "text": "stolen"}],
     },
     "AutomationUpdate": {"name": "Taken over", "enabled": False},
+    "ProblemCreate": {"title": "Stolen", "message_ids": []},
+    "ProblemUpdate": {"title": "Taken over"},
+    "ProblemConfirm": {"title": "Taken over"},
+    "ProblemDecline": {"reason": "stolen"},
+    "ProblemFixing": {"owner_id": str(uuid.uuid4()), "root_cause": "x", "planned_fix": "y"},
+    "ProblemFixed": {"fix_note": "stolen"},
+    "ProblemReopen": {"note": "stolen"},
+    "ProblemMerge": {"into": 1},
+    "ProblemSplit": {"message_ids": [str(uuid.uuid4())]},
+    "ComplaintsMove": {"message_ids": [str(uuid.uuid4())], "to": 1},
+    "ComplaintsAttach": {"message_ids": [str(uuid.uuid4())]},
+    "ComplaintsDetach": {"message_ids": [str(uuid.uuid4())]},
+    "FollowUpWording": {"text": "Stolen {name}"},
+    "FollowUpUpdate": {"text": "Stolen", "skipped": True},
+    "FollowUpSend": {},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -383,10 +437,12 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     )
     inbox = _foreign_inbox(session, cast, owner_b, stored.inserted[0])
     integrations = _foreign_integrations(session, cast, owner_b)
+    problem_ids = _foreign_problem(session, cast, owner_b, stored.inserted[0])
     session.commit()
     return {
         **inbox,
         **integrations,
+        **problem_ids,
         "interest_id": str(interest.id),
         "segment_id": str(segment.id),
         "data_import_id": str(data_import.id),
@@ -452,6 +508,24 @@ def _foreign_integrations(session: Session, cast: Cast, owner_b: accounts.Actor)
         event="conversation_opened", conditions={}, actions=[{"type": "add_note", "text": "B"}],
     )  # fmt: skip
     return {"webhook_id": str(hook.id), "automation_id": str(rule.id)}
+
+
+def _foreign_problem(
+    session: Session, cast: Cast, owner_b: accounts.Actor, message_id: uuid.UUID
+) -> dict[str, str]:
+    """B's fixed problem and the follow-up message prepared for its one complainant."""
+    problem = problems.create(
+        session, workspace_id=cast.b.id, actor=owner_b, title="B's problem",
+        message_ids=[message_id],
+    )  # fmt: skip
+    problems.start_fixing(
+        session, problem=problem, actor=owner_b, owner_id=cast.outsider.user.id,
+        root_cause="B's cause", planned_fix="B's fix",
+    )  # fmt: skip
+    problems.mark_fixed(session, problem=problem, actor=owner_b, fix_note="B fixed it")
+    problem_followups.prepare(session, problem=problem, actor=owner_b)
+    [follow_up] = problem_followups.follow_ups(session, problem=problem)
+    return {"follow_up_id": str(follow_up.id)}
 
 
 def _fill(path: str, ws: str, ids: dict[str, str]) -> str:
@@ -535,6 +609,10 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         WebhookEndpoint,
         WebhookDelivery,
         AutomationRule,
+        Problem,
+        ProblemComplaint,
+        ProblemEvent,
+        FollowUp,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
@@ -599,6 +677,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "template_id",
             "webhook_id",
             "automation_id",
+            "follow_up_id",
         ),
         missing,
     )

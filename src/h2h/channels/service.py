@@ -24,6 +24,7 @@ from h2h.channels.connectors.base import (
     ConnectorError,
     Direction,
     RawMessage,
+    ReplyingConnector,
     get_connector,
 )
 from h2h.channels.models import (
@@ -125,6 +126,15 @@ def _check_settings(kind: ChannelKind, config: dict[str, Any], secrets: dict[str
     url = str(config.get("url") or "")
     if url and not url.startswith(("http://", "https://")):
         raise InvalidInput(N_("The address must start with http:// or https://."), field="url")
+
+
+def can_post(channel: Channel) -> bool:
+    """Can H2H send messages through this channel (else replies are only recorded)?"""
+    try:
+        connector = get_connector(channel.kind)
+    except LookupError:
+        return False
+    return isinstance(connector, ReplyingConnector)
 
 
 def list_channels(session: Session, *, workspace_id: uuid.UUID) -> list[Channel]:
@@ -782,6 +792,25 @@ def inbound_of(
             )
         )
     return sorted(found, key=lambda m: (m.created_at, m.id))
+
+
+def inbound_count(
+    session: Session, *, workspace_id: uuid.UUID, start: datetime, end: datetime
+) -> int:
+    """Inbound messages written in ``[start, end)`` (the denominator of complaint shares)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.workspace_id == workspace_id,
+                Message.direction == Direction.INBOUND,
+                Message.created_at >= start,
+                Message.created_at < end,
+            )
+        )
+        or 0
+    )
 
 
 def replies_to(

@@ -29,7 +29,7 @@ from h2h.deps import (
     api_csrf,
 )
 from h2h.errors import N_, InvalidInput, NotFound
-from h2h.inbox import automation, listing, replies, schemas, service, sla, webhooks
+from h2h.inbox import automation, listing, notify_out, replies, schemas, service, sla, webhooks
 from h2h.inbox.models import Conversation, Delivery, DeliveryStatus, Priority
 from h2h.jobs import Jobs
 from h2h.nlp.models import INTENTS, Sentiment, intents_of
@@ -49,6 +49,7 @@ def _dispatch(session: SessionDep, jobs: JobsDep) -> Iterator[None]:
     # events queued are sent once that commit succeeds (and never if it rolls back).
     yield
     webhooks.dispatch_after_commit(session, jobs)
+    notify_out.dispatch_after_commit(session, jobs)
 
 
 Writes = [Depends(_dispatch)]

@@ -420,6 +420,7 @@ class WebhookEvent(enum.StrEnum):
     NOT_ANSWERING = "conversation.not_answering"
     SLA_BREACHED = "conversation.sla_breached"
     AUTOMATION = "automation.webhook"  # sent by an automation rule's "send webhook" action
+    PROBLEM_ALERT = "problem.alert"  # a spike of complaints (the problems domain)
 
 
 class WebhookEndpoint(TenantMixin, Base):

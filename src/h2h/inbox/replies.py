@@ -75,14 +75,11 @@ class ConsentRefused(Conflict):
 
 def can_send(session: Session, conversation: Conversation) -> bool:
     """Can H2H post to this conversation's channel (else replies are recorded)?"""
-    channel = channels.get_channel(
-        session, workspace_id=conversation.workspace_id, channel_id=conversation.channel_id
+    return channels.can_post(
+        channels.get_channel(
+            session, workspace_id=conversation.workspace_id, channel_id=conversation.channel_id
+        )
     )
-    try:
-        connector = get_connector(channel.kind)
-    except LookupError:
-        return False
-    return isinstance(connector, ReplyingConnector)
 
 
 def signature_of(session: Session, workspace_id: uuid.UUID, user: User) -> str:
@@ -387,6 +384,22 @@ def deliver(
                 conversation=conversation,
             )
         return delivery.status
+
+
+def mark_sent(
+    session: Session, conversation: Conversation, delivery: Delivery, *, external_id: str
+) -> None:
+    """Complete a queued delivery as ``deliver`` does once the channel took it, in the
+    caller's transaction, without calling the channel (the demo, which has no internet)."""
+    claimed = _claim(session, conversation.workspace_id, delivery.id, utcnow())
+    if claimed is None:
+        raise Conflict(N_("This reply is not waiting to be sent."))
+    delivery.status = DeliveryStatus.SENT
+    delivery.last_error = None
+    _store_outbound(
+        session, conversation, delivery, external_id=external_id, text=claimed.reply.text
+    )
+    service.log_event(session, conversation, "reply_sent", delivery=str(delivery.id))
 
 
 def due(

@@ -153,6 +153,27 @@ def conversation_of(
     ).one_or_none()
 
 
+def conversations_of_messages(
+    session: Session, *, workspace_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Conversation]:
+    """The conversation of each of these messages that was threaded (one query)."""
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(ConversationMessage.id, Conversation)
+        .join(
+            Conversation,
+            (ConversationMessage.workspace_id == Conversation.workspace_id)
+            & (ConversationMessage.conversation_id == Conversation.id),
+        )
+        .where(
+            ConversationMessage.workspace_id == workspace_id,
+            ConversationMessage.id.in_(list(message_ids)),
+        )
+    ).all()
+    return {message_id: conversation for message_id, conversation in rows}
+
+
 def conversations_of(
     session: Session, *, workspace_id: uuid.UUID, identity_ids: Sequence[uuid.UUID], limit: int = 20
 ) -> list[Conversation]:
@@ -286,20 +307,25 @@ def notify(
     conversation: Conversation | None = None,
     **data: Any,
 ) -> int:
-    """In-app notifications (the bell in the header); returns how many were written."""
-    written = 0
+    """In-app notifications (the bell in the header); returns how many were written.
+
+    Members who chose this kind also get it by email or Telegram (``notify_out``).
+    """
+    from h2h.inbox import notify_out  # it imports this module
+
+    written: list[Notification] = []
     for user_id in dict.fromkeys(u for u in user_ids if u is not None):
-        session.add(
-            Notification(
-                workspace_id=workspace_id,
-                user_id=user_id,
-                kind=kind,
-                conversation_id=conversation.id if conversation else None,
-                data={"number": conversation.number if conversation else None, **data},
-            )
+        notification = Notification(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            kind=kind,
+            conversation_id=conversation.id if conversation else None,
+            data={"number": conversation.number if conversation else None, **data},
         )
-        written += 1
-    return written
+        session.add(notification)
+        written.append(notification)
+    notify_out.fan_out(session, written)
+    return len(written)
 
 
 def notifications(

@@ -48,6 +48,8 @@ from h2h.nlp.models import intents_of as intent_names
 from h2h.people import directory, orders, profile
 from h2h.people import service as people
 from h2h.people.models import IDENTITY_LABELS, STAGE_LABELS
+from h2h.problems import service as problems
+from h2h.problems.models import STATE_LABELS as PROBLEM_STATE_LABELS
 from h2h.subjects import service as subjects
 from h2h.templating import NavItem, add_nav, flash, page_gettext, redirect, render
 
@@ -380,6 +382,16 @@ def _reply_context(
     }
 
 
+def _problems(session: Session, conversation: Conversation) -> list[Any]:
+    """The problems this conversation's complaints belong to (linked from the side panel)."""
+    found = problems.problems_of_messages(
+        session,
+        workspace_id=conversation.workspace_id,
+        message_ids=service.message_ids(session, conversation=conversation),
+    )
+    return sorted({p.id: p for p in found.values()}.values(), key=lambda p: p.number)
+
+
 def conversation_page(
     request: Request,
     ctx: WorkspaceContext,
@@ -408,6 +420,9 @@ def conversation_page(
     context.update(
         {
             **_reply_context(request, ctx, session, conversation),
+            "problems": _problems(session, conversation),
+            "problem_title": problems.title_of,
+            "problem_state_labels": PROBLEM_STATE_LABELS,
             "agents": service.agents(session, workspace_id=ws),
             "reasons": service.reasons(session, workspace_id=ws),
             "customer": _customer(session, conversation),

@@ -45,6 +45,8 @@ NOTIFICATION_LABELS = {
     "mention": N_("You were mentioned in #{number}"),
     "sla_breach": N_("#{number} is overdue"),
     "reply_failed": N_("Your reply in #{number} was not delivered"),
+    "automation": N_("An automation rule pointed you to #{number}"),
+    "problem_spike": N_("Unusually many complaints today: {title}"),
 }
 TOO_LONG = InvalidInput(N_("The signature has at most {limit} characters."), limit=1000)
 

@@ -304,6 +304,39 @@ def send(
     return queue(session, endpoint_id=endpoint.id, event=WebhookEvent.AUTOMATION, happened=happened)
 
 
+def announce(
+    session: Session, *, workspace_id: uuid.UUID, event: WebhookEvent, data: dict[str, Any]
+) -> int:
+    """Queue an event that is about the workspace, not one conversation (a problem alert)
+    to every endpoint subscribed to it; returns how many deliveries were queued."""
+    queued = 0
+    for target in _targets(session, workspace_id):
+        if event.value not in target.events:
+            continue
+        delivery_id = new_id()
+        body = {
+            "id": str(delivery_id),
+            "event": event.value,
+            "created_at": utcnow().isoformat(),
+            "workspace": _workspace(session, workspace_id),
+            "data": data,
+        }
+        session.add(
+            WebhookDelivery(
+                workspace_id=workspace_id,
+                id=delivery_id,
+                endpoint_id=target.id,
+                event=event.value,
+                body=json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str),
+                status=DeliveryStatus.QUEUED,
+                next_attempt_at=utcnow(),
+            )
+        )
+        session.info.setdefault(_QUEUED, []).append((workspace_id, delivery_id))
+        queued += 1
+    return queued
+
+
 def queue(
     session: Session, *, endpoint_id: uuid.UUID, event: WebhookEvent, happened: service.Happened
 ) -> WebhookDelivery:

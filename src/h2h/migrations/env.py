@@ -11,9 +11,11 @@ from h2h.accounts import models as _accounts_models  # noqa: F401 - registers ta
 from h2h.channels import models as _channels_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
 from h2h.inbox import models as _inbox_models  # noqa: F401
+from h2h.inbox import models_notify as _inbox_notify_models  # noqa: F401
 from h2h.migrate import include_object
 from h2h.nlp import models as _nlp_models  # noqa: F401
 from h2h.people import models as _people_models  # noqa: F401
+from h2h.problems import models as _problems_models  # noqa: F401
 from h2h.subjects import models as _subjects_models  # noqa: F401
 
 config = context.config

@@ -5,18 +5,21 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role
+from h2h.channels.connectors.base import Direction
 from h2h.channels.ingest import after_ingest
 from h2h.channels.models import Message
-from h2h.db import get_in_workspace, new_id
+from h2h.db import get_in_workspace, new_id, utc_day
 from h2h.errors import N_, Conflict, InvalidInput
+from h2h.nlp.models import Analysis, Sentiment
 from h2h.subjects.matcher import Matcher
 from h2h.subjects.models import Mention, Subject, SubjectKind
 from h2h.subjects.query import QueryError, parse
@@ -154,6 +157,37 @@ def mention_counts(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.UU
         .group_by(Mention.subject_id)
     ).all()
     return {row[0]: row[1] for row in rows}
+
+
+def daily_sentiment(
+    session: Session, *, workspace_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[uuid.UUID, dict[str, tuple[int, int]]]:
+    """Per subject and UTC day (``YYYY-MM-DD``): (negative, all) analysed inbound mentions."""
+    day = utc_day(session, Message.created_at)
+    negative = func.sum(case((Analysis.sentiment == Sentiment.NEGATIVE, 1), else_=0))
+    rows = session.execute(
+        select(Mention.subject_id, day, negative, func.count())
+        .join(
+            Message,
+            (Message.workspace_id == Mention.workspace_id) & (Message.id == Mention.message_id),
+        )
+        .join(
+            Analysis,
+            (Analysis.workspace_id == Mention.workspace_id)
+            & (Analysis.message_id == Mention.message_id),
+        )
+        .where(
+            Mention.workspace_id == workspace_id,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= start,
+            Message.created_at < end,
+        )
+        .group_by(Mention.subject_id, day)
+    ).all()
+    found: dict[uuid.UUID, dict[str, tuple[int, int]]] = {}
+    for subject_id, when, negatives, total in rows:
+        found.setdefault(subject_id, {})[str(when)[:10]] = (int(negatives or 0), int(total))
+    return found
 
 
 def subjects_of(

@@ -1,0 +1,148 @@
+"""Complaints find their problem as they arrive: one theme one problem, paraphrases together,
+praise left alone, duplicates counted once, big imports picked up by the job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from h2h.channels.connectors.base import ChannelKind
+from h2h.channels.models import Channel
+from h2h.db import utcnow
+from h2h.problems import detect, service
+from h2h.problems.models import ProblemComplaint, ProblemState
+from tests.conftest import Cast
+from tests.inbox.conftest import actor_of, customer, make_channel, store
+
+LATE = [
+    "Курьер опоздал на два часа, кофе привезли совсем холодным",
+    "Доставка опять опоздала, курьер приехал через полтора часа",
+    "Ждали курьера больше часа, напитки остыли, это безобразие",
+    "Курьер снова задержался на час, кофе пришёл ледяной, очень недовольна",
+]
+CHARGED = [
+    "Приложение списало деньги дважды за один заказ",
+    "С карты дважды списали оплату, ужасный сервис",
+    "Ужасное приложение: двойное списание денег, поддержка молчит",
+    "Деньги за заказ сняли дважды, пришло два чека",
+]
+LATE_EN = [
+    "The courier was two hours late and the coffee arrived cold",
+    "Delivery late again, the courier showed up an hour after the promised time",
+    "Waited over an hour for the courier, drinks were cold",
+]
+CHARGED_EN = [
+    "Terrible: the app charged my card twice for one order",
+    "I was charged twice for the same order, refund me please",
+    "Double charge on my card from your app, support is silent",
+]
+
+
+@pytest.fixture
+def widget(session: Session, cast: Cast) -> Channel:
+    return make_channel(session, cast, ChannelKind.WIDGET)
+
+
+def _send(
+    session: Session, cast: Cast, channel: Channel, texts: list[str], key: str
+) -> list[object]:
+    now = utcnow() - timedelta(hours=3)
+    return store(
+        session,
+        cast,
+        channel,
+        *[
+            customer(
+                f"{key}{i}",
+                text,
+                handle=f"{key}{i}@example.com",
+                name=f"Гость {i}",
+                at=now,
+                minutes=i,
+            )
+            for i, text in enumerate(texts)
+        ],
+    )
+
+
+def _problem_ids(session: Session, cast: Cast, ids: list[object]) -> set[object]:
+    found = service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=ids)  # type: ignore[arg-type]
+    assert set(found) == set(ids), "every complaint is placed"
+    return {p.id for p in found.values()}
+
+
+@pytest.mark.parametrize(("late", "charged"), [(LATE, CHARGED), (LATE_EN, CHARGED_EN)])
+def test_distinct_themes_separate_and_paraphrases_join(
+    session: Session, cast: Cast, widget: Channel, late: list[str], charged: list[str]
+) -> None:
+    a = _send(session, cast, widget, late, "late")
+    b = _send(session, cast, widget, charged, "charged")
+    late_problems, charged_problems = _problem_ids(session, cast, a), _problem_ids(session, cast, b)
+    assert len(late_problems) == 1 and len(charged_problems) == 1
+    assert late_problems != charged_problems
+    [late_id] = late_problems
+    problem = service.get_problem(session, workspace_id=cast.a.id, problem_id=late_id)
+    assert problem.state is ProblemState.CANDIDATE
+    assert problem.complaint_count == len(late) and problem.people_count == len(late)
+    assert problem.key_phrases and len(problem.quote_ids) >= 2
+
+
+def test_praise_and_questions_are_not_complaints(
+    session: Session, cast: Cast, widget: Channel
+) -> None:
+    ids = _send(
+        session,
+        cast,
+        widget,
+        ["Спасибо за чудесный раф, лучший в городе!", "Во сколько вы открываетесь в субботу?"],
+        "fine",
+    )
+    assert service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=ids) == {}  # type: ignore[arg-type]
+
+
+def test_a_duplicate_delivery_is_counted_once(
+    session: Session, cast: Cast, widget: Channel
+) -> None:
+    _send(session, cast, widget, LATE[:2], "late")
+    _send(session, cast, widget, LATE[:2], "late")  # the same external ids again
+    total = session.scalar(
+        select(func.count())
+        .select_from(ProblemComplaint)
+        .where(ProblemComplaint.workspace_id == cast.a.id)
+    )
+    assert total == 2
+
+
+def test_a_big_import_is_left_to_the_job_which_picks_every_complaint_up(
+    session: Session, cast: Cast, widget: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detect, "INLINE_LIMIT", 3)
+    ids = _send(session, cast, widget, LATE + CHARGED, "bulk")
+    assert service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=ids) == {}  # type: ignore[arg-type]
+    while detect.cluster_pending(session, workspace_id=cast.a.id, limit=3):
+        pass
+    assert len(_problem_ids(session, cast, ids)) == 2
+    assert detect.cluster_pending(session, workspace_id=cast.a.id) == 0  # nothing twice
+
+
+def test_refinement_merges_duplicate_candidates_but_not_problems_people_confirmed(
+    session: Session, cast: Cast, widget: Channel
+) -> None:
+    agent = actor_of(cast.agent)
+    texts = [LATE[0], LATE[0] + "!!", "Опять: " + LATE[0], LATE[0] + " 😡"]
+    ids = _send(session, cast, widget, texts, "dup")
+    [original] = _problem_ids(session, cast, ids)
+    candidate = service.get_problem(session, workspace_id=cast.a.id, problem_id=original)
+    confirmed = service.split(session, problem=candidate, message_ids=ids[:2], actor=agent)
+    assert candidate.state is ProblemState.CANDIDATE
+    assert confirmed.state is ProblemState.CONFIRMED
+    # The candidate duplicates a problem a person confirmed: it is absorbed into it.
+    assert detect.refine(session, workspace_id=cast.a.id).merged == 1
+    assert candidate.state is ProblemState.MERGED and candidate.merged_into_id == confirmed.id
+    assert confirmed.complaint_count == 4
+    # Two confirmed problems are merged only by a person, however alike.
+    service.split(session, problem=confirmed, message_ids=ids[2:], actor=agent)
+    assert detect.refine(session, workspace_id=cast.a.id).merged == 0
