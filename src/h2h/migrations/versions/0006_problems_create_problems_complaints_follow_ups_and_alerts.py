@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0006_problems"
 down_revision: str | Sequence[str] | None = "0005_inbox"
 branch_labels: str | Sequence[str] | None = None
