@@ -4,7 +4,7 @@ The complaints stay in their problems — counts, days and evidence keep adding 
 the link to the person, and their vectors (derived from the erased text). Follow-up
 messages to the person lose the name and the text; one not sent yet is skipped, so nothing
 goes out to someone who has just been erased. Quotes that pointed at their messages are
-dropped from the problems' labels.
+recomputed without them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from h2h.people import privacy
-from h2h.problems.models import FollowUp, FollowUpStatus, Problem, ProblemComplaint
+from h2h.problems import service
+from h2h.problems.models import FollowUp, FollowUpStatus, ProblemComplaint
 
 CHUNK = 500
 
@@ -57,9 +58,22 @@ def erase_complaints(
             .values(name=None, text="", person_id=None, identity_id=None)
             .execution_options(synchronize_session=False)
         )
-    gone = {str(m) for m in message_ids}
-    if not gone:
+    if not message_ids:
         return
-    for problem in session.scalars(select(Problem).where(Problem.workspace_id == workspace_id)):
-        if gone & set(problem.quote_ids or []):
-            problem.quote_ids = [q for q in problem.quote_ids if q not in gone]
+    touched: set[uuid.UUID] = set()
+    for start in range(0, len(message_ids), CHUNK):
+        touched.update(
+            session.scalars(
+                select(ProblemComplaint.problem_id).where(
+                    ProblemComplaint.workspace_id == workspace_id,
+                    ProblemComplaint.message_id.in_(message_ids[start : start + CHUNK]),
+                )
+            )
+        )
+    session.flush()
+    for problem_id in touched:
+        # Key phrases and quotes may come from their words: recomputed from the others
+        # (erased complaints have no vector now, so the label leaves them out).
+        service.relabel(
+            session, service.get_problem(session, workspace_id=workspace_id, problem_id=problem_id)
+        )
