@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -35,26 +36,37 @@ class _Keep(dict[str, str]):
         return "{" + key + "}"
 
 
+def check_variables(text: str, known: Sequence[str], *, field: str) -> None:
+    """Braces balanced and every ``{variable}`` one of ``known`` (also used by follow-ups)."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        raise InvalidInput(
+            N_("Unbalanced braces: write variables as {name}."), field=field
+        ) from None
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InvalidInput(
+            N_("Unknown variable {{{variable}}}; known: {known}."),
+            field=field,
+            variable=unknown[0],
+            known=", ".join(known),
+        )
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """The text with its variables filled; an unknown or empty one stays visible in braces."""
+    filled = text.format_map(_Keep({k: v for k, v in values.items() if v}))
+    return re.sub(r"[ \t]+\n", "\n", filled)
+
+
 def _check_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
         raise InvalidInput(N_("Write the template text."), field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(N_("The template is too long."), field="body")
-    try:
-        names = [field for _, field, _, _ in string.Formatter().parse(body) if field is not None]
-    except ValueError:
-        raise InvalidInput(
-            N_("Unbalanced braces: write variables as {name}."), field="body"
-        ) from None
-    unknown = [n for n in names if n not in VARIABLES]
-    if unknown:
-        raise InvalidInput(
-            N_("Unknown variable {{{variable}}}; known: {known}."),
-            field="body",
-            variable=unknown[0],
-            known=", ".join(VARIABLES),
-        )
+    check_variables(body, VARIABLES, field="body")
     return body
 
 
@@ -145,7 +157,4 @@ def values_for(session: Session, *, conversation: Conversation, agent: User) -> 
 def render(
     session: Session, *, conversation: Conversation, template: ReplyTemplate, agent: User
 ) -> str:
-    text = template.body.format_map(
-        _Keep(values_for(session, conversation=conversation, agent=agent))
-    )
-    return re.sub(r"[ \t]+\n", "\n", text)
+    return fill(template.body, values_for(session, conversation=conversation, agent=agent))

@@ -92,9 +92,8 @@ def cluster_messages(
     for message in rows:
         by_language[analyses[message.id].language or message.language].append(message)
     ignore = service.ignored_terms(session, workspace_id=workspace_id)
-    threshold = service.settings_of(session, workspace_id=workspace_id).join_threshold
     for language, items in by_language.items():
-        _cluster_language(session, workspace_id, language, items, ignore, threshold, outcome)
+        _cluster_language(session, workspace_id, language, items, ignore, outcome)
     session.flush()
     added: dict[uuid.UUID, list[ProblemComplaint]] = defaultdict(list)
     for row in outcome.added:
@@ -119,7 +118,6 @@ def _cluster_language(
     language: str | None,
     items: list[Message],
     ignore: list[str],
-    threshold: float | None,
     outcome: Outcome,
 ) -> None:
     vectors = textrep.embed([m.text for m in items], language=language, ignore=ignore)

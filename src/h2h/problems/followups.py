@@ -19,8 +19,6 @@ Replies come back into the inbox like any other message.
 
 from __future__ import annotations
 
-import re
-import string
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,7 +32,7 @@ from h2h.channels import service as channels
 from h2h.db import get_in_workspace, utcnow
 from h2h.errors import N_, Conflict, InvalidInput, PermissionDenied
 from h2h.i18n import translations
-from h2h.inbox import outreach, replies
+from h2h.inbox import outreach, replies, templates
 from h2h.inbox import service as inbox
 from h2h.inbox.models import Delivery
 from h2h.people import consent
@@ -69,11 +67,6 @@ def blocked_text(item: FollowUp, gettext: Callable[[str], str] = lambda s: s) ->
     )
 
 
-class _Keep(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def default_text(session: Session, *, workspace_id: uuid.UUID, language: str | None) -> str:
     """The workspace's own wording, else ours in the problem's language."""
     own = service.settings_of(session, workspace_id=workspace_id).follow_up_text
@@ -92,20 +85,7 @@ def check_text(text: str) -> str:
             field="text",
             limit=MAX_TEXT,
         )
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError:
-        raise InvalidInput(
-            N_("Unbalanced braces: write variables as {name}."), field="text"
-        ) from None
-    unknown = [n for n in names if n not in VARIABLES]
-    if unknown:
-        raise InvalidInput(
-            N_("Unknown variable {{{variable}}}; known: {known}."),
-            field="text",
-            variable=unknown[0],
-            known=", ".join(VARIABLES),
-        )
+    templates.check_variables(text, VARIABLES, field="text")
     return text
 
 
@@ -120,8 +100,7 @@ def render(
         "agent": agent.name if agent else "",
         "workspace": workspace.name if workspace else "",
     }
-    filled = text.format_map(_Keep({k: v for k, v in values.items() if v}))
-    return re.sub(r"[ \t]+\n", "\n", filled).strip()
+    return templates.fill(text, values).strip()
 
 
 def follow_ups(session: Session, *, problem: Problem) -> list[FollowUp]:

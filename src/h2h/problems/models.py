@@ -248,7 +248,6 @@ class ProblemSettings(TenantMixin, Base):
     __tablename__ = "problem_settings"
     __table_args__ = (UniqueConstraint("workspace_id"),)
 
-    join_threshold: Mapped[float | None] = mapped_column(Float)  # None: the shipped default
     alert_p_value: Mapped[float] = mapped_column(Float, default=0.001)
     alert_min_count: Mapped[int] = mapped_column(Integer, default=5)
     alert_user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # besides owners
