@@ -103,7 +103,10 @@ def ours(texts: list[str], airlines: list[str], reasons: NDArray[np.str_]) -> di
         "thresholds": {
             "join": clustering.JOIN_THRESHOLD,
             "merge": clustering.MERGE_THRESHOLD,
+            "merge_is": "average link (mean cosine over member pairs)",
+            "move_margin": clustering.MOVE_MARGIN,
             "split_silhouette": clustering.SPLIT_SILHOUETTE,
+            "split_between": clustering.SPLIT_BETWEEN,
         },
         "all": scores(reasons, labels),
         "tuning_half": scores(reasons[tune], clustering.cluster_all(vectors[tune])),
@@ -221,7 +224,7 @@ def russian(limit: int, top: int = 8) -> dict[str, Any]:
     ][:limit]
     vectors = textrep.embed(negatives, language="ru")
     started = time.perf_counter()
-    labels = clustering.cluster_all(vectors)
+    labels = clustering.cluster_all(vectors, clustering.tuning("ru"))
     seconds = time.perf_counter() - started
     sizes = np.bincount(labels)
     problems = []

@@ -92,8 +92,33 @@ def test_a_paraphrase_joins_its_problem_and_another_theme_does_not(
     joined = assign(textrep.embed([paraphrase], language=language)[0], centroid)
     assert joined.index == 0
     opened = assign(textrep.embed([other], language=language)[0], centroid)
-    assert opened.index is None
-    assert opened.similarity < joined.similarity
+    # The join threshold is low on purpose (refinement moves misjoined members later), so
+    # another theme may sit near it; it must be far below the paraphrase.
+    assert opened.similarity < clustering.JOIN_THRESHOLD + 0.05
+    assert opened.similarity < joined.similarity - 0.15
+
+
+def test_refine_moves_a_misjoined_member_to_its_theme_and_absorbs_a_stray_singleton() -> None:
+    luggage = textrep.embed(ENGLISH["luggage"], language="en")
+    delay = textrep.embed(ENGLISH["delay"], language="en")
+    stray = textrep.embed(["my flight was late again, another delay"], language="en")
+    wrong = np.vstack([luggage, delay[:1]])  # a delay complaint joined the luggage problem
+    groups = [wrong, delay[1:], stray]
+    sums = np.stack([g.sum(axis=0) for g in groups])
+    centroids = textrep.normalize_rows(sums.astype(np.float32))
+    sizes = np.array([len(g) for g in groups])
+    result = refine(centroids, sizes, dict(enumerate(groups)), sums=sums)
+    assert (0, len(luggage), 1) in result.moves
+    assert not any(m[0] == 0 and m[1] < len(luggage) for m in result.moves)
+    assert (2, 0, 1) in result.moves or (2, 1) in result.merges
+
+
+def test_cluster_all_moves_only_with_a_margin_and_keeps_themes_apart() -> None:
+    texts = ENGLISH["luggage"] + ENGLISH["delay"] + ENGLISH["refund"]
+    vectors = textrep.embed(texts, language="en")
+    labels = cluster_all(vectors)
+    assert len(set(labels.tolist())) == 3
+    assert cluster_all(vectors).tolist() == labels.tolist()  # deterministic
 
 
 def test_batch_opens_candidates_that_later_items_join() -> None:

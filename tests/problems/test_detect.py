@@ -129,9 +129,18 @@ def test_a_big_import_is_left_to_the_job_which_picks_every_complaint_up(
     assert service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=ids) == {}  # type: ignore[arg-type]
     while detect.cluster_pending(session, workspace_id=cast.a.id, limit=3):
         pass
-    late, charged = _problem_ids(session, cast, ids[:4]), _problem_ids(session, cast, ids[4:])
-    assert not late & charged  # every complaint placed, the themes apart (order may split one)
     assert detect.cluster_pending(session, workspace_id=cast.a.id) == 0  # nothing twice
+    placed = service.problems_of_messages(session, workspace_id=cast.a.id, message_ids=ids)  # type: ignore[arg-type]
+    assert set(placed) == set(ids), "every complaint is placed"
+    # Arrival order decides joins (one charged complaint is near a late one, cosine 0.34);
+    # the hourly refinement moves or splits misjoined complaints off within a few runs (a
+    # problem merged or moved in one run is split in the next).
+    for _ in range(4):
+        done = detect.refine(session, workspace_id=cast.a.id)
+        if not (done.merged or done.split or done.moved):
+            break
+    late, charged = _problem_ids(session, cast, ids[:4]), _problem_ids(session, cast, ids[4:])
+    assert not late & charged
 
 
 def test_refinement_merges_duplicate_candidates_but_not_problems_people_confirmed(
@@ -152,3 +161,26 @@ def test_refinement_merges_duplicate_candidates_but_not_problems_people_confirme
     # Two confirmed problems are merged only by a person, however alike.
     service.split(session, problem=confirmed, message_ids=ids[2:], actor=agent)
     assert detect.refine(session, workspace_id=cast.a.id).merged == 0
+
+
+def test_refinement_reassigns_a_misjoined_complaint_between_candidates_only(
+    session: Session, cast: Cast, widget: Channel
+) -> None:
+    late = _send(session, cast, widget, LATE_EN, "late")
+    charged = _send(session, cast, widget, CHARGED_EN, "charged")
+    [late_id] = _problem_ids(session, cast, late)
+    late_problem = service.get_problem(session, workspace_id=cast.a.id, problem_id=late_id)
+    charged_problems = _problem_ids(session, cast, charged) - {late_id}
+    assert charged_problems, "the charged complaints have a problem of their own"
+    target = service.get_problem(
+        session, workspace_id=cast.a.id, problem_id=sorted(charged_problems, key=str)[0]
+    )
+    # A system move puts one late complaint into the charged candidate, unpinned.
+    assert service.reassign(session, source=late_problem, target=target, message_ids=late[:1]) == 1
+    row = session.scalar(select(ProblemComplaint).where(ProblemComplaint.message_id == late[0]))
+    assert row is not None and row.pinned is False and row.problem_id == target.id
+    assert [e.kind for e in service.history(session, problem=target)][-1] == "refined"
+    detect.refine(session, workspace_id=cast.a.id)
+    session.refresh(row)
+    assert row.problem_id == late_problem.id, "refinement moved it back to its theme"
+    assert late_problem.complaint_count == len(LATE_EN)

@@ -5,7 +5,8 @@ spam). Right after ingest a small batch is clustered in the same transaction, af
 analysis and people linking (the ``ACT`` stage); big imports and re-analysed messages are
 picked up by the ``problems.cluster_pending`` job, which walks analyses by time from a
 per-workspace watermark. The ``problems.refine`` job merges near-identical candidates and
-splits incoherent ones; complaints a person placed (pinned) never move.
+splits incoherent ones, and moves single complaints between candidates when another fits
+clearly better; complaints a person placed (pinned) never move.
 
 Vectors live in spaces by language (``textrep.space_of``): a Russian complaint never joins an
 English problem, since the two vector tables are not aligned.
@@ -130,7 +131,10 @@ def _cluster_language(
     sums = [service.as_vector(p.centroid) for p in problems]
     centroids = _normalised(sums)
     found = clustering.assign_batch(
-        vectors[usable], centroids, sums=np.vstack(sums) if sums else None
+        vectors[usable],
+        centroids,
+        sums=np.vstack(sums) if sums else None,
+        threshold=clustering.tuning(space).join,
     )
     opened: dict[int, Problem] = {}
     for row, assignment in zip(usable, found, strict=True):
@@ -200,10 +204,12 @@ def cluster_pending(
 class Refined:
     merged: int = 0
     split: int = 0
+    moved: int = 0  # complaints reassigned between candidates
 
 
 def refine(session: Session, *, workspace_id: uuid.UUID) -> Refined:
-    """Merge near-identical candidates and split incoherent ones, per vector space.
+    """Move complaints between candidates, merge alike candidates and split incoherent ones,
+    per vector space (:func:`clustering.refine`).
 
     Only candidates change by themselves: a problem a person confirmed absorbs a candidate
     that duplicates it, but two confirmed problems are merged only by a person.
@@ -220,15 +226,20 @@ def refine(session: Session, *, workspace_id: uuid.UUID) -> Refined:
         problems = service.open_in_space(session, workspace_id=workspace_id, space=space)
         if len(problems) < 1:
             continue
-        centroids = _normalised([service.as_vector(p.centroid) for p in problems])
+        sums = np.vstack([service.as_vector(p.centroid) for p in problems])
+        centroids = _normalised(list(sums))
         sizes = np.asarray([p.complaint_count for p in problems], dtype=np.int64)
-        members = {
-            i: _member_vectors(session, p)
+        member_rows = {
+            i: _member_rows(session, p)
             for i, p in enumerate(problems)
             if p.state is ProblemState.CANDIDATE
         }
-        plan = clustering.refine(centroids, sizes, members)
-        gone: set[int] = set()
+        members = {i: _vectors_of(rows) for i, rows in member_rows.items()}
+        plan = clustering.refine(
+            centroids, sizes, members, sums=sums, tuning=clustering.tuning(space)
+        )
+        done.moved += _apply_moves(session, problems, member_rows, plan.moves)
+        gone = {i for i, p in enumerate(problems) if p.state is ProblemState.MERGED}
         for absorbed, into in plan.merges:
             if absorbed in gone or into in gone:
                 continue
@@ -272,8 +283,26 @@ def _member_rows(session: Session, problem: Problem) -> list[ProblemComplaint]:
     ]
 
 
-def _member_vectors(session: Session, problem: Problem) -> np.ndarray:
-    rows = _member_rows(session, problem)
+def _apply_moves(
+    session: Session,
+    problems: list[Problem],
+    member_rows: dict[int, list[ProblemComplaint]],
+    moves: list[tuple[int, int, int]],
+) -> int:
+    """Reassign members between candidates only (a person's problem keeps and gets none)."""
+    grouped: dict[tuple[int, int], list[uuid.UUID]] = defaultdict(list)
+    for cluster, row, target in moves:
+        if problems[target].state is ProblemState.CANDIDATE and cluster in member_rows:
+            grouped[(cluster, target)].append(member_rows[cluster][row].message_id)
+    moved = 0
+    for (cluster, target), ids in sorted(grouped.items()):
+        moved += service.reassign(
+            session, source=problems[cluster], target=problems[target], message_ids=ids
+        )
+    return moved
+
+
+def _vectors_of(rows: list[ProblemComplaint]) -> np.ndarray:
     if not rows:
         return np.zeros((0, textrep.DIM), dtype=np.float32)
     return np.vstack([service.as_vector(r.vector) for r in rows])

@@ -1234,3 +1234,33 @@ def _alert_user(session: Session, workspace_id: uuid.UUID, user_id: str) -> uuid
     if wanted not in people.member_names(session, workspace_id=workspace_id):
         raise InvalidInput(message, field="alert_user_ids")
     return wanted
+
+
+def reassign(
+    session: Session, *, source: Problem, target: Problem, message_ids: Sequence[Any]
+) -> int:
+    """A system refinement: these complaints fit ``target`` better. They move without being
+    pinned (a later refinement may move them again) and without an audit entry (no person
+    acted); both problems log a "refined" event and are recounted. A source left empty is
+    closed as merged into the target."""
+    if source.id == target.id or ProblemState.MERGED in (source.state, target.state):
+        return 0
+    wanted = _members(session, source, message_ids)
+    session.execute(
+        update(ProblemComplaint)
+        .where(
+            ProblemComplaint.workspace_id == source.workspace_id,
+            ProblemComplaint.problem_id == source.id,
+            ProblemComplaint.message_id.in_(wanted),
+            ProblemComplaint.pinned.is_(False),
+        )
+        .values(problem_id=target.id)
+    )
+    refresh(session, source)
+    refresh(session, target)
+    if source.complaint_count == 0:
+        source.state = ProblemState.MERGED
+        source.merged_into_id = target.id
+    log_event(session, source, "refined", target=target.number, moved_out=len(wanted))
+    log_event(session, target, "refined", source=source.number, moved_in=len(wanted))
+    return len(wanted)
