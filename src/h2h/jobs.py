@@ -43,6 +43,26 @@ def job(name: str) -> Callable[[JobFunc], JobFunc]:
     return register
 
 
+def each_workspace(session: Session, name: str, work: Callable[[Session, Any], Any]) -> int:
+    """Run ``work(session, workspace_id)`` for every workspace, each in its own transaction,
+    so one workspace's bad row never stops the others (the next run tries again). Returns the
+    sum of what ``work`` returned (a number, or the length of a collection)."""
+    from sqlalchemy import select
+
+    from h2h.accounts.models import Workspace
+
+    factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    total = 0
+    for workspace_id in session.scalars(select(Workspace.id)).all():
+        try:
+            with transaction(factory) as own:
+                result = work(own, workspace_id)
+                total += result if isinstance(result, int) else len(result)
+        except Exception:
+            log.exception("%s failed for workspace %s", name, workspace_id)
+    return total
+
+
 def registered() -> dict[str, JobFunc]:
     return dict(_REGISTRY)
 

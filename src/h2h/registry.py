@@ -30,6 +30,8 @@ MODULES = (
     "h2h.problems.detect",  # complaints → problems after ingest, after the inbox threads them
     "h2h.problems.tasks",
     "h2h.problems.privacy",  # what an erasure removes from problems and follow-ups
+    "h2h.feedback.tasks",
+    "h2h.feedback.timeline",  # the "feedback" timeline source and the profile panel
     "h2h.inbox.notify_out",  # staff notifications by email and Telegram (jobs, erasure)
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",

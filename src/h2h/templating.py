@@ -33,6 +33,7 @@ TEMPLATE_PACKAGES = [
     "h2h.people",
     "h2h.inbox",
     "h2h.problems",
+    "h2h.feedback",
 ]
 
 

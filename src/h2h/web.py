@@ -26,6 +26,9 @@ from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
 from h2h.deps import LANG_COOKIE, SESSION_COOKIE
 from h2h.errors import N_, H2HError, Unauthenticated
+from h2h.feedback import api as feedback_api
+from h2h.feedback import ui as feedback_ui
+from h2h.feedback import ui_public as feedback_public
 from h2h.inbox import api as inbox_api
 from h2h.inbox import api_report as inbox_report_api
 from h2h.inbox import ui as inbox_ui
@@ -108,6 +111,8 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(hours=1), "problems.refine")
         jobs.every(timedelta(hours=1), "problems.check_fixed")
         jobs.every(timedelta(minutes=15), "problems.check_spikes")
+        jobs.every(timedelta(minutes=5), "feedback.ask_csat")
+        jobs.every(timedelta(hours=1), "feedback.expire_links")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         inbox_report_api.router,
         inbox_api.router,
         problems_api.router,
+        feedback_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
@@ -162,6 +168,8 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         inbox_notify_ui.router,
         problems_ui.router,
         problems_actions_ui.router,
+        feedback_ui.router,
+        feedback_public.public_router,
     ):
         app.include_router(ui)
     app.mount(

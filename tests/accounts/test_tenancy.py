@@ -24,6 +24,7 @@ from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
 from h2h.channels.models import Channel, ImportRun, Message
 from h2h.db import utcnow
+from h2h.feedback import service as feedback
 from h2h.inbox import automation, replies, routing, templates, webhooks
 from h2h.inbox import listing as inbox_listing
 from h2h.inbox import service as inbox
@@ -104,6 +105,7 @@ NO_TENANT_PARAMS = {
     "webhook_id",
     "automation_id",
     "follow_up_id",
+    "survey_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -293,6 +295,8 @@ JSON_BODIES = {
     "FollowUpWording": {"text": "Stolen {name}"},
     "FollowUpUpdate": {"text": "Stolen", "skipped": True},
     "FollowUpSend": {},
+    "SurveyCreate": {"kind": "nps", "name": "Stolen"},
+    "RoundCreate": {"channel_id": str(uuid.uuid4())},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -438,12 +442,16 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     inbox = _foreign_inbox(session, cast, owner_b, stored.inserted[0])
     integrations = _foreign_integrations(session, cast, owner_b)
     problem_ids = _foreign_problem(session, cast, owner_b, stored.inserted[0])
+    survey = feedback.create_survey(
+        session, workspace_id=cast.b.id, actor=owner_b, kind="nps", name="B's survey"
+    )
     session.commit()
     return {
         **inbox,
         **integrations,
         **problem_ids,
         "interest_id": str(interest.id),
+        "survey_id": str(survey.id),
         "segment_id": str(segment.id),
         "data_import_id": str(data_import.id),
         "suggestion_id": str(suggestion.id),
@@ -678,6 +686,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "webhook_id",
             "automation_id",
             "follow_up_id",
+            "survey_id",
         ),
         missing,
     )

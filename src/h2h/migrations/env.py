@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from h2h.accounts import models as _accounts_models  # noqa: F401 - registers tables
 from h2h.channels import models as _channels_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
+from h2h.feedback import models as _feedback_models  # noqa: F401
 from h2h.inbox import models as _inbox_models  # noqa: F401
 from h2h.inbox import models_notify as _inbox_notify_models  # noqa: F401
 from h2h.migrate import include_object

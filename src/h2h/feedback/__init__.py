@@ -1,0 +1,1 @@
+"""Feedback: surveys, personal invitations and answers (NPS, CSAT, CES, custom)."""
