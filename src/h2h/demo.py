@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from h2h import demo_inbox, demo_listening, demo_nlp, demo_people, demo_problems, registry
+from h2h import (
+    demo_feedback,
+    demo_inbox,
+    demo_listening,
+    demo_nlp,
+    demo_people,
+    demo_problems,
+    registry,
+)
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
 
@@ -109,4 +117,5 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
     )
     demo_inbox.load(session, workspace_ids=workspace_ids, crew=crew)
     demo_problems.load(session, workspace_ids=workspace_ids, crew=crew)
+    demo_feedback.load(session, workspace_ids=workspace_ids, crew=crew)
     return True

@@ -31,11 +31,13 @@ from h2h.feedback import ui as feedback_ui
 from h2h.feedback import ui_public as feedback_public
 from h2h.inbox import api as inbox_api
 from h2h.inbox import api_report as inbox_report_api
+from h2h.inbox import api_staff as inbox_staff_api
 from h2h.inbox import ui as inbox_ui
 from h2h.inbox import ui_actions as inbox_actions_ui
 from h2h.inbox import ui_live as inbox_live_ui
 from h2h.inbox import ui_notify as inbox_notify_ui
 from h2h.inbox import ui_settings as inbox_settings_ui
+from h2h.inbox import ui_staff as inbox_staff_ui
 from h2h.jobs import Backend, ImmediateBackend, Jobs, ThreadBackend
 from h2h.migrate import current_revision, head_revision
 from h2h.nlp import api as nlp_api
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         people_events_api.router,
         people_interests_api.router,
         inbox_report_api.router,
+        inbox_staff_api.router,
         inbox_api.router,
         problems_api.router,
         feedback_api.router,
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         inbox_live_ui.router,
         inbox_settings_ui.router,
         inbox_notify_ui.router,
+        inbox_staff_ui.router,
         problems_ui.router,
         problems_actions_ui.router,
         feedback_ui.router,

@@ -3,6 +3,7 @@ known from a message they wrote, consent to surveys, and the public address link
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +32,7 @@ from tests.inbox.conftest import (  # noqa: F401 - fixtures
 
 PUBLIC = "http://testserver"
 USERS = {"anna": ANNA, "ivan": IVAN, "john": JOHN}
+_ids = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +59,7 @@ def known(
         cast,
         channel,
         customer(
-            f"{who}-{days_ago}-{text[:8]}",
+            f"{who}-{next(_ids)}",
             text,
             handle=str(user["id"]),
             name=str(user["first_name"]),

@@ -134,17 +134,18 @@ def capped_people(
     return {pid for pid, at in last.items() if at > since}
 
 
-def _new_invite(
+def new_invite(
     session: Session,
     survey: Survey,
     person: Person,
     *,
-    channel_id: uuid.UUID,
+    channel_id: uuid.UUID | None,
     sent_by: uuid.UUID | None,
     now: datetime,
     agent_id: uuid.UUID | None = None,
     about: uuid.UUID | None = None,
 ) -> tuple[Invite, str]:
+    """An invitation row and its link's secret (shown once: only the hash is stored)."""
     token, digest = service.new_token()
     invite = Invite(
         workspace_id=survey.workspace_id,
@@ -210,7 +211,7 @@ def send_round(
         gettext = i18n.translations(person.language or workspace.language).gettext
         try:
             with session.begin_nested():
-                invite, token = _new_invite(
+                invite, token = new_invite(
                     session, survey, person, channel_id=channel.id, sent_by=actor.user_id, now=now
                 )
                 text = invite_text(survey, workspace, link_of(base, token), gettext)
@@ -329,7 +330,7 @@ def ask_after_resolved(
         agent = accounts.Actor(user_id=conversation.owner_id, role=Role.AGENT)
         try:
             with session.begin_nested():
-                invite, token = _new_invite(
+                invite, token = new_invite(
                     session,
                     survey,
                     person,

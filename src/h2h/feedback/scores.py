@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -181,11 +181,12 @@ def trend(
     until: datetime,
     days: int = 7,
 ) -> list[tuple[datetime, Score]]:
-    """One score per ``days``-long period from ``since`` (UTC days), empty periods included."""
-    start = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    """One score per ``days``-long period, the last ending at ``until`` (so no period is a
+    sliver), as many as fit in ``since``…``until`` (at least one); empty periods included."""
     step = timedelta(days=days)
+    periods = max(1, round((until - since) / step))
+    start = until - periods * step
     values: dict[int, list[int]] = defaultdict(list)
     for row in _rows(session, workspace_id, kind, start, until):
-        values[int((row.created_at - start) / step)].append(row.score)
-    periods = max(1, math.ceil((until - start) / step))
+        values[min(periods - 1, int((row.created_at - start) / step))].append(row.score)
     return [(start + i * step, score(kind, values.get(i, []))) for i in range(periods)]

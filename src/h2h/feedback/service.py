@@ -635,3 +635,22 @@ def _audit(
 
 def link_days(session: Session, *, workspace_id: uuid.UUID) -> timedelta:
     return timedelta(days=get_settings(session, workspace_id=workspace_id).link_days)
+
+
+def csat_of_conversations(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime
+) -> dict[uuid.UUID, int]:
+    """The CSAT score of each conversation rated since ``since`` (the latest answer wins), for
+    the staff figures."""
+    rows = session.execute(
+        select(Response.about_conversation_id, Response.score)
+        .where(
+            Response.workspace_id == workspace_id,
+            Response.kind == SurveyKind.CSAT,
+            Response.about_conversation_id.is_not(None),
+            Response.score.is_not(None),
+            Response.created_at >= since,
+        )
+        .order_by(Response.updated_at)
+    )
+    return {conversation: score for conversation, score in rows if conversation and score}
