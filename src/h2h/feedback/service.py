@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
@@ -254,8 +254,6 @@ def csat_survey(session: Session, *, workspace_id: uuid.UUID) -> Survey:
 
 
 def answer_count(session: Session, *, survey: Survey) -> int:
-    from sqlalchemy import func
-
     return int(
         session.scalar(
             select(func.count())
@@ -480,8 +478,7 @@ def _said(survey: Survey, value: int | None, custom: Mapping[str, Any], text: st
     """What the person said, as the text of their message: the comment, or the score."""
     parts = []
     if value is not None:
-        low, high = SCALES[survey.kind]
-        parts.append(f"{survey.kind.value.upper()} {value}/{high}")
+        parts.append(f"{survey.kind.value.upper()} {value}/{SCALES[survey.kind][1]}")
     parts += [f"{v}" for v in custom.values() if isinstance(v, str) and v not in ("",)]
     if text:
         parts.append(text)
@@ -602,8 +599,6 @@ def recent_responses(
 
 def expire_links(session: Session, *, now: datetime | None = None) -> int:
     """Mark unanswered invitations whose link ran out (the page already refuses them)."""
-    from sqlalchemy import update
-
     result = session.execute(
         update(Invite)
         .where(Invite.status == InviteStatus.SENT, Invite.expires_at <= (now or utcnow()))

@@ -72,6 +72,15 @@ def _common(request: Request, session: Session, ctx: WorkspaceContext) -> dict[s
     }
 
 
+def _refusal(request: Request, exc: H2HError) -> dict[str, Any]:
+    """What a form page shows when the service refused: the reason, its field, the status."""
+    return {
+        "error": exc.translated(page_gettext(request)),
+        "field": exc.field,
+        "status_code": exc.status_code,
+    }
+
+
 def _days(raw: str) -> int:
     return int(raw) if raw.isdigit() and int(raw) in PERIODS else 90
 
@@ -229,9 +238,7 @@ def create_survey(
             session,
             ctx,
             form=form,
-            error=exc.translated(page_gettext(request)),
-            field=exc.field,
-            status_code=exc.status_code,
+            **_refusal(request, exc),
         )
     response = redirect(f"/w/{ctx.workspace.slug}/feedback/surveys/{survey.id}")
     flash(response, request, N_("Survey created. Now choose who to ask."))
@@ -318,9 +325,7 @@ def send_round(
             session,
             ctx,
             survey_id,
-            error=exc.translated(page_gettext(request)),
-            field=exc.field,
-            status_code=exc.status_code,
+            **_refusal(request, exc),
         )
     return _survey_page(request, session, ctx, survey_id, outcome=outcome)
 
@@ -354,9 +359,7 @@ def edit_survey(
             session,
             ctx,
             survey_id,
-            error=exc.translated(page_gettext(request)),
-            field=exc.field,
-            status_code=exc.status_code,
+            **_refusal(request, exc),
         )
     response = redirect(f"/w/{ctx.workspace.slug}/feedback/surveys/{survey.id}")
     flash(response, request, N_("Survey saved."))
@@ -401,9 +404,7 @@ async def save_settings(request: Request, ctx: AdminWorkspace, session: SessionD
             request,
             session,
             ctx,
-            error=exc.translated(page_gettext(request)),
-            field=exc.field,
-            status_code=exc.status_code,
+            **_refusal(request, exc),
         )
     response = redirect(f"/w/{ctx.workspace.slug}/feedback/settings")
     flash(response, request, N_("Feedback settings saved."))
