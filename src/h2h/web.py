@@ -28,6 +28,7 @@ from h2h.deps import LANG_COOKIE, SESSION_COOKIE
 from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.feedback import api as feedback_api
 from h2h.feedback import ui as feedback_ui
+from h2h.feedback import ui_advocacy as feedback_advocacy
 from h2h.feedback import ui_public as feedback_public
 from h2h.inbox import api as inbox_api
 from h2h.inbox import api_report as inbox_report_api
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         problems_ui.router,
         problems_actions_ui.router,
         feedback_ui.router,
+        feedback_advocacy.router,
         feedback_public.public_router,
     ):
         app.include_router(ui)
