@@ -6,6 +6,10 @@ climbs. CSAT followed resolved conversations, credited to the agent who handled 
 dentist's NPS rose once reminders were fixed. The answers are backdated and have no channel,
 so they are not turned into messages (the live flow is in the tests and on a real channel).
 Everything is made through ``feedback.service`` / ``feedback.invites`` as a user would.
+
+Both also ran a giveaway about four months ago. Its entrants followed us and liked the posts
+within days and then unfollowed or went quiet, so the Advocates page shows what "interaction
+is not engagement" means: they arrive as one-off and are flagged as promotion-driven.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from h2h.db import utcnow
 from h2h.feedback import invites, service
 from h2h.feedback.models import Survey
 from h2h.inbox.models import Conversation, State
+from h2h.people import events
 from h2h.people import service as people
 from h2h.people.models import Person
 
@@ -141,6 +146,58 @@ def _answer_csat(session: Session, workspace_id: uuid.UUID, *, seed: int, lang: 
         service.submit(session, invite=invite, score=score, comment=comment, now=min(at, utcnow()))
 
 
+# (campaign, names of the entrants, first VK id) per workspace slug
+GIVEAWAYS = {
+    "zerno": (
+        "розыгрыш-абонемента",
+        [
+            "Виктория Халявина",
+            "Денис Призов",
+            "Алина Лайкина",
+            "Глеб Репостов",
+            "Ника Удачина",
+            "Тимур Конкурсов",
+            "Злата Подарочная",
+            "Egor Freebie",
+        ],
+        7_770_001,
+    ),
+    "carter-dental": (
+        "free-whitening-draw",
+        ["Chloe Winner", "Liam Lucky", "Ava Freebie", "Noah Prizeman", "Mia Giveaway"],
+        8_880_001,
+    ),
+}
+GIVEAWAY_DAYS_AGO = 125
+
+
+def _giveaway(session: Session, workspace_id: uuid.UUID, slug: str, *, seed: int) -> None:
+    """Entrants followed us and liked the giveaway posts within a few days; most unfollowed
+    right after the draw, the rest went silent."""
+    rng = random.Random(seed)  # noqa: S311 - the same demo every time, nothing secret
+    campaign, names, first_id = GIVEAWAYS[slug]
+    start = utcnow() - timedelta(days=GIVEAWAY_DAYS_AGO)
+    items: list[dict[str, object]] = []
+    for n, name in enumerate(names):
+        who = {"kind": "vk", "value": str(first_id + n), "name": name}
+        steps = [("app.follow", 1), *(("app.like", 2 + i) for i in range(rng.randint(5, 9)))]
+        if rng.random() < 0.7:
+            steps.append(("app.unfollow", 24 * 9 + rng.randint(0, 48)))
+        for i, (event, hours) in enumerate(steps):
+            items.append(
+                {
+                    "external_id": f"demo-giveaway-{slug}-{n}-{i}",
+                    "name": event,
+                    "occurred_at": (start + timedelta(hours=hours + n)).isoformat(),
+                    "identity": who,
+                    "properties": {"campaign": campaign} if event != "app.unfollow" else {},
+                }
+            )
+    outcome = events.record(session, workspace_id=workspace_id, items=items, source="demo")
+    if outcome.errors:  # the demo data is ours: a refusal is a bug
+        raise ValueError(f"demo giveaway refused: {outcome.errors}")
+
+
 def load(
     session: Session, *, workspace_ids: Mapping[str, uuid.UUID], crew: demo_inbox.Crew
 ) -> None:
@@ -175,3 +232,5 @@ def load(
         improved_after=100, sent_by=crew.anna.user_id,
     )  # fmt: skip
     _answer_csat(session, dental, seed=11, lang="en")
+    _giveaway(session, zerno, "zerno", seed=12)
+    _giveaway(session, dental, "carter-dental", seed=13)

@@ -35,16 +35,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from h2h.advocacy import engagement as eng
 from h2h.advocacy import influence as inf
+from h2h.advocacy import settings as tuning
 from h2h.advocacy.engagement import Activity, ActivityKind, Engagement, Level
 from h2h.advocacy.influence import Board, Standing, Voice
 from h2h.channels.connectors.base import Direction
 from h2h.channels.models import Message
 from h2h.db import utcnow
+from h2h.errors import N_, InvalidInput
 from h2h.feedback.models import Response, SurveyKind
 from h2h.inbox.models import ACTIVE_STATES, Conversation, ConversationMessage
 from h2h.nlp.models import Analysis, CorrectionField, Sentiment
@@ -90,6 +92,8 @@ EVENT_NAMES = sorted(
 # for a single complaint before anyone looked, and the complaint's conversation counts already.
 OPEN_PROBLEMS = (ProblemState.CONFIRMED, ProblemState.FIXING, ProblemState.REOPENED)
 MAX_CAMPAIGN = 200
+MAX_PERIODS = 24
+MAX_PERIOD_DAYS = 366
 
 Scope = Select[Any] | list[uuid.UUID]
 # (channel id, external id) of a message → (person id, identity id) of its author
@@ -133,15 +137,37 @@ class PersonStanding:
     standing: Standing
 
 
+@dataclass(frozen=True)
+class Period:
+    """The levels as of one date: only what people did before it counts."""
+
+    at: datetime
+    counts: dict[Level, int]  # every level, deepest first
+    shares: dict[Level, float]
+    people: int  # persons with anything in the window as of ``at``
+
+
+@dataclass(frozen=True)
+class Movement:
+    """The share of each level at the end of each period, and who moved in the last one."""
+
+    periods: list[Period]  # oldest first; the last one is ``now``
+    transitions: dict[tuple[Level, Level], int]  # from ``periods[-2]`` to now, staying put too
+    moves: list[tuple[Level, Level, int]]  # the changes of level, biggest first
+    period_days: int
+    capped: bool
+
+
 def engagement_of(
     session: Session,
     *,
     workspace_id: uuid.UUID,
     now: datetime | None = None,
-    settings: eng.EngagementSettings = eng.DEFAULT,
+    settings: eng.EngagementSettings | None = None,
 ) -> dict[uuid.UUID, Engagement]:
     """The engagement of every recently seen person with anything in the window."""
     now = now or utcnow()
+    settings = settings or tuning.get(session, workspace_id=workspace_id).engagement
     facts = _gather(session, workspace_id, _recent(workspace_id), now, _since(now, settings))
     return {pid: eng.assess(f.activities, now=now, settings=settings) for pid, f in facts.items()}
 
@@ -152,11 +178,13 @@ def boards(
     workspace_id: uuid.UUID,
     now: datetime | None = None,
     limit: int = 50,
-    settings: eng.EngagementSettings = eng.DEFAULT,
-    influence: inf.InfluenceSettings = inf.DEFAULT,
+    settings: eng.EngagementSettings | None = None,
+    influence: inf.InfluenceSettings | None = None,
 ) -> Boards:
-    """The Advocates and Detractors-at-risk lists and the share of each engagement level."""
+    """The Advocates and Detractors-at-risk lists and the share of each engagement level
+    (with the workspace's settings unless others are given)."""
     now = now or utcnow()
+    settings, influence = _settings(session, workspace_id, settings, influence)
     chosen = _recent(workspace_id)
     capped = len(session.scalars(chosen).all()) >= CAP
     facts = _gather(session, workspace_id, chosen, now, _since(now, settings, influence))
@@ -191,11 +219,12 @@ def person_standing(
     workspace_id: uuid.UUID,
     person_id: Any,
     now: datetime | None = None,
-    settings: eng.EngagementSettings = eng.DEFAULT,
-    influence: inf.InfluenceSettings = inf.DEFAULT,
+    settings: eng.EngagementSettings | None = None,
+    influence: inf.InfluenceSettings | None = None,
 ) -> PersonStanding:
     """One person's engagement, voice and standing (a merged person's: the one they live on in)."""
     now = now or utcnow()
+    settings, influence = _settings(session, workspace_id, settings, influence)
     person = people.get_person(session, workspace_id=workspace_id, person_id=person_id)
     person = people.current_person(session, workspace_id=workspace_id, person=person)
     since = _since(now, settings, influence)
@@ -204,6 +233,76 @@ def person_standing(
     voice = _voice(found, result.level)
     standing = inf.assess_voice(voice, now=now, settings=influence)
     return PersonStanding(person, result, voice, standing)
+
+
+def movement(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    now: datetime | None = None,
+    periods: int = 6,
+    period_days: int = 30,
+    settings: eng.EngagementSettings | None = None,
+) -> Movement:
+    """Levels as of the end of each of the last ``periods`` periods of ``period_days``, and
+    how people moved between levels from the end of the previous period to ``now``.
+
+    The window before the oldest date is read once, with the same statements as the page,
+    and each date is assessed in Python on the activities before it.
+    """
+    _check_range(periods, 2, MAX_PERIODS, field="periods")
+    _check_range(period_days, 7, MAX_PERIOD_DAYS, field="period_days")
+    now = now or utcnow()
+    settings = settings or tuning.get(session, workspace_id=workspace_id).engagement
+    dates = [now - timedelta(days=period_days * back) for back in range(periods - 1, -1, -1)]
+    chosen = _recent(workspace_id)
+    capped = len(session.scalars(chosen).all()) >= CAP
+    facts, _ = _activities(session, workspace_id, chosen, now, _since(dates[0], settings))
+    snapshots: list[dict[uuid.UUID, Level]] = [{} for _ in dates]
+    for pid, found in facts.items():
+        for snapshot, at in zip(snapshots, dates, strict=True):
+            level = eng.assess(found.activities, now=at, settings=settings).level
+            if level is not Level.NONE:  # nothing in the window then: not counted then
+                snapshot[pid] = level
+    moved = eng.transitions(snapshots[-2], snapshots[-1])
+    order = {level: i for i, level in enumerate(eng.LEVELS)}
+    moves = sorted(
+        ((before, after, n) for (before, after), n in moved.items() if before is not after),
+        key=lambda move: (-move[2], order[move[0]], order[move[1]]),
+    )
+    return Movement(
+        periods=[_period(at, snapshot) for at, snapshot in zip(dates, snapshots, strict=True)],
+        transitions=moved,
+        moves=moves,
+        period_days=period_days,
+        capped=capped,
+    )
+
+
+def _period(at: datetime, levels: dict[uuid.UUID, Level]) -> Period:
+    counts = {level: 0 for level in eng.LEVELS}
+    for level in levels.values():
+        counts[level] += 1
+    return Period(at, counts, eng.shares(levels.values()), len(levels))
+
+
+def _check_range(value: Any, low: int, high: int, *, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(N_("Expected a whole number."), field=field)
+    if not low <= value <= high:
+        raise InvalidInput(N_("Must be between {low} and {high}."), field=field, low=low, high=high)
+
+
+def _settings(
+    session: Session,
+    workspace_id: uuid.UUID,
+    settings: eng.EngagementSettings | None,
+    influence: inf.InfluenceSettings | None,
+) -> tuple[eng.EngagementSettings, inf.InfluenceSettings]:
+    if settings is not None and influence is not None:
+        return settings, influence
+    stored = tuning.get(session, workspace_id=workspace_id)
+    return settings or stored.engagement, influence or stored.influence
 
 
 # --- the queries --------------------------------------------------------------------------
@@ -255,11 +354,7 @@ def _joined(workspace_id: uuid.UUID, column: Any, scope: Scope) -> Any:
 def _gather(
     session: Session, workspace_id: uuid.UUID, scope: Scope, now: datetime, since: datetime
 ) -> dict[uuid.UUID, _Facts]:
-    facts: defaultdict[uuid.UUID, _Facts] = defaultdict(_Facts)
-    answered = _responses(session, workspace_id, scope, now, since, facts)
-    authors = _messages(session, workspace_id, scope, now, since, facts, answered)
-    _orders(session, workspace_id, scope, now, since, facts)
-    _events(session, workspace_id, scope, now, since, facts)
+    facts, authors = _activities(session, workspace_id, scope, now, since)
     _replies_received(session, workspace_id, now, since, facts, authors)
     _open_issues(session, workspace_id, scope, facts)
     for pid, followers in session.execute(
@@ -270,6 +365,18 @@ def _gather(
         if pid in facts:  # followers alone are no sign of anything in the window
             facts[pid].saw_followers(None if followers is None else int(followers))
     return dict(facts)
+
+
+def _activities(
+    session: Session, workspace_id: uuid.UUID, scope: Scope, now: datetime, since: datetime
+) -> tuple[defaultdict[uuid.UUID, _Facts], Authors]:
+    """What people did between ``since`` and ``now``: four statements, one per source."""
+    facts: defaultdict[uuid.UUID, _Facts] = defaultdict(_Facts)
+    answered = _responses(session, workspace_id, scope, now, since, facts)
+    authors = _messages(session, workspace_id, scope, now, since, facts, answered)
+    _orders(session, workspace_id, scope, now, since, facts)
+    _events(session, workspace_id, scope, now, since, facts)
+    return facts, authors
 
 
 def _messages(
@@ -374,20 +481,19 @@ def _responses(
     facts: defaultdict[uuid.UUID, _Facts],
 ) -> set[uuid.UUID]:
     """Survey answers; returns the ids of the messages that only repeat an answer."""
-    # Answers stay on the person who gave them when that person is merged into another.
-    owner = func.coalesce(Person.merged_into_id, Person.id)
+    # A merge moves the answers to the person merged into (``people.merging.MOVED``).
     rows = session.execute(
-        select(owner, Response.kind, Response.score, Response.created_at, Response.message_id)
-        .select_from(Response)
-        .join(
-            Person,
-            (Person.workspace_id == Response.workspace_id) & (Person.id == Response.person_id),
-        )
-        .where(
+        select(
+            Response.person_id,
+            Response.kind,
+            Response.score,
+            Response.created_at,
+            Response.message_id,
+        ).where(
             Response.workspace_id == workspace_id,
+            Response.person_id.in_(scope),
             Response.created_at > since,
             Response.created_at <= now,
-            or_(Person.id.in_(scope), Person.merged_into_id.in_(scope)),
         )
     )
     answered: set[uuid.UUID] = set()

@@ -1,7 +1,8 @@
 """Merging two persons into one, and undoing it exactly.
 
 A merge moves what belongs to the loser — identities (and with them messages, orders and
-events), notes, consents, contact blocks, tags and interests — to the winner, fills the
+events), notes, consents, survey invitations and answers, contact blocks, tags and
+interests — to the winner, fills the
 winner's blank fields from the loser and leaves the loser as a tombstone
 (``merged_into_id``). The ``Merge`` row keeps both persons' fields as they were and the
 id of every row moved, so ``unmerge`` can put each back where it was.
@@ -21,6 +22,7 @@ from h2h.accounts import service as accounts
 from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.db import UTCDateTime, get_in_workspace, utcnow
 from h2h.errors import N_, Conflict, InvalidInput
+from h2h.feedback.models import Invite, Response
 from h2h.people import resolution, service
 from h2h.people.models import (
     AccountKind,
@@ -52,7 +54,15 @@ SNAPSHOT_FIELDS = (
 FILLABLE = (
     "first_name", "last_name", "avatar_url", "language", "city", "organization_id", "owner_id",
 )  # fmt: skip
-MOVED: dict[str, Any] = {"identities": Identity, "notes": Note, "consents": Consent}
+# Survey invitations and answers move too: frequency caps, NPS and the Advocates lists read
+# them by person, and an answer left on the loser would vanish from every one of them.
+MOVED: dict[str, Any] = {
+    "identities": Identity,
+    "notes": Note,
+    "consents": Consent,
+    "survey_invites": Invite,
+    "survey_responses": Response,
+}
 # Rows unique per person and value: the loser's copy of what the winner has is dropped
 # (and kept in the snapshot), the rest moves.
 UNIQUE_BY: dict[str, tuple[Any, str]] = {
@@ -326,8 +336,9 @@ def unmerge(
     """Undo a merge: both persons as they were, with what happened since where it belongs.
 
     Rows the merge moved go back to the loser (with the messages, orders and events of
-    the identities among them, including those that arrived after the merge); rows added
-    to the winner after the merge stay with the winner. A field the merge filled on the
+    the identities among them, and the answers to the invitations among them, including
+    those that arrived after the merge); rows added to the winner after the merge stay
+    with the winner. A field the merge filled on the
     winner goes back to blank unless someone changed it after the merge: then the winner
     keeps the new value. The loser gets exactly its fields from before the merge. Merges
     are undone newest first: if the winner was merged into someone else since, undo
@@ -384,6 +395,7 @@ def _move_back(
     for name, model in models.items():
         ids = [uuid.UUID(i) for i in snapshot["moved"].get(name, [])]
         _reassign(session, model, workspace_id, ids, winner_id, loser_id)
+    _answers_follow_invitations(session, workspace_id, snapshot, winner_id, loser_id)
     for name, (model, _) in UNIQUE_BY.items():
         for data in snapshot["dropped"].get(name, []):
             row = _load(model, data)
@@ -394,6 +406,30 @@ def _move_back(
                 session.add(row)
     session.flush()
     session.expire_all()
+
+
+def _answers_follow_invitations(
+    session: Session,
+    workspace_id: uuid.UUID,
+    snapshot: dict[str, Any],
+    winner_id: uuid.UUID,
+    loser_id: uuid.UUID,
+) -> None:
+    """An answer given after the merge to an invitation the loser had received goes back with
+    that invitation: it is the loser's answer, as the loser's messages go back with their
+    identities."""
+    invites = [uuid.UUID(i) for i in snapshot["moved"].get("survey_invites", [])]
+    for start in range(0, len(invites), resolution.CHUNK):
+        session.execute(
+            update(Response)
+            .where(
+                Response.workspace_id == workspace_id,
+                Response.invite_id.in_(invites[start : start + resolution.CHUNK]),
+                Response.person_id == winner_id,
+            )
+            .values(person_id=loser_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _unfill(winner: Person, snapshot: dict[str, Any]) -> None:
