@@ -12,7 +12,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from h2h.accounts import security
@@ -206,11 +206,21 @@ def list_audit(
     query = select(AuditEvent).where(AuditEvent.workspace_id == workspace_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        audit_statement(workspace_id=workspace_id, actor=actor)
         .offset((max(page, 1) - 1) * AUDIT_PAGE_SIZE)
         .limit(AUDIT_PAGE_SIZE)
     ).all()
     return list(rows), total
+
+
+def audit_statement(*, workspace_id: uuid.UUID, actor: Actor) -> Select[AuditEvent]:
+    """Every audit event in the log's order, newest first (the export reads it in pages)."""
+    actor.require(Role.ADMIN)
+    return (
+        select(AuditEvent)
+        .where(AuditEvent.workspace_id == workspace_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
 
 
 def redact_audit(

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
@@ -589,12 +589,20 @@ def recent_responses(
     since: datetime | None = None,
     limit: int = 50,
 ) -> list[Response]:
+    query = responses_statement(workspace_id=workspace_id, survey_id=survey_id, since=since)
+    return list(session.scalars(query.limit(limit)))
+
+
+def responses_statement(
+    *, workspace_id: uuid.UUID, survey_id: uuid.UUID | None = None, since: datetime | None = None
+) -> Select[Response]:
+    """Answers newest first, of one survey or all, since a time (the lists and exports)."""
     query = select(Response).where(Response.workspace_id == workspace_id)
     if survey_id is not None:
         query = query.where(Response.survey_id == survey_id)
     if since is not None:
         query = query.where(Response.created_at >= since)
-    return list(session.scalars(query.order_by(Response.created_at.desc()).limit(limit)))
+    return query.order_by(Response.created_at.desc())
 
 
 def expire_links(session: Session, *, now: datetime | None = None) -> int:

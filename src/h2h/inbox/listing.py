@@ -261,6 +261,28 @@ def list_conversations(
         _filtered(session, select(Conversation), workspace_id, query, user_id, now), query.state
     )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        _in_list_order(stmt, now).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
+def list_statement(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    query: InboxQuery,
+    user_id: uuid.UUID | None,
+    now: datetime,
+) -> Select[Any]:
+    """Every conversation the list shows, in its order (the exports read it in pages)."""
+    stmt = _with_state(
+        _filtered(session, select(Conversation), workspace_id, query, user_id, now), query.state
+    )
+    return _in_list_order(stmt, now)
+
+
+def _in_list_order(stmt: Select[Any], now: datetime) -> Select[Any]:
     # Overdue is what ``sla.status`` calls breached: once the breach job has recorded a clock
     # it moves ``due_at`` on, and the conversation must stay on top all the same.
     overdue = case((_sla_condition("breached", now), 0), else_=1)
@@ -268,18 +290,13 @@ def list_conversations(
         *((Conversation.priority == p, -r) for p, r in PRIORITY_RANK.items()),
         else_=0,
     )
-    rows = session.scalars(
-        stmt.order_by(
-            overdue,
-            case((_overdue(now), Conversation.due_at), else_=None),
-            rank,
-            Conversation.last_message_at.desc(),
-            Conversation.number.desc(),
-        )
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return list(rows), total
+    return stmt.order_by(
+        overdue,
+        case((_overdue(now), Conversation.due_at), else_=None),
+        rank,
+        Conversation.last_message_at.desc(),
+        Conversation.number.desc(),
+    )
 
 
 def state_counts(

@@ -86,11 +86,18 @@ def list_persons(
     stmt = filtered(select(Person), workspace_id, filters or PersonQuery())
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     persons = session.scalars(
-        stmt.order_by(Person.last_seen_at.desc(), Person.id.desc())
-        .offset((max(page, 1) - 1) * page_size)
-        .limit(page_size)
+        _in_list_order(stmt).offset((max(page, 1) - 1) * page_size).limit(page_size)
     ).all()
     return list(persons), int(total)
+
+
+def list_statement(workspace_id: uuid.UUID, filters: PersonQuery) -> Select[Any]:
+    """Every person the list shows, in its order (the exports read it in pages)."""
+    return _in_list_order(filtered(select(Person), workspace_id, filters))
+
+
+def _in_list_order(stmt: Select[Any]) -> Select[Any]:
+    return stmt.order_by(Person.last_seen_at.desc(), Person.id.desc())
 
 
 def filtered(stmt: Select[Any], workspace_id: uuid.UUID, filters: PersonQuery) -> Select[Any]:

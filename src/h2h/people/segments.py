@@ -5,15 +5,13 @@ segment always means "whoever matches now": a new customer joins "Champions" the
 the RFM job scores them. Counts are stored with the time they were taken and recounted by
 the nightly job and whenever the segment is opened or saved.
 
-The export is CSV in UTF-8 with a BOM (so Excel opens Cyrillic right), one row per member
-with their identities; a cell that a spreadsheet would run as a formula is quoted with a
-leading apostrophe (CSV injection, OWASP).
+Exports (a segment's members, the People list) are one row per person with their
+identities, written by ``h2h.exports`` (CSV with a BOM or XLSX, formula cells defused) and
+audited with the filters and the row count: the file carries personal data.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
@@ -25,6 +23,7 @@ from babel.numbers import get_currency_precision
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from h2h import exports
 from h2h.accounts import service as accounts
 from h2h.accounts.models import AUDIT_ACTIONS, Role
 from h2h.db import get_in_workspace, utcnow
@@ -49,6 +48,7 @@ AUDIT_ACTIONS.update(
         "segment.update": N_("changed a segment"),
         "segment.delete": N_("deleted a segment"),
         "segment.export": N_("exported a segment"),
+        "people.export": N_("exported people"),
     }
 )
 
@@ -289,7 +289,7 @@ def members(
     return service.list_persons(session, workspace_id=workspace_id, filters=query, page=page)
 
 
-# --- CSV export ------------------------------------------------------------------------------
+# --- exports ------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
     "id",
@@ -313,23 +313,34 @@ EXPORT_COLUMNS = (
     "rfm_monetary",
     "rfm_segment",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The same columns as people read them in the pages' exports (the API keeps the keys above).
+EXPORT_TITLES = (
+    exports.Column(N_("ID"), 38),
+    exports.Column(N_("Name"), 28),
+    exports.Column(N_("Lifecycle stage")),
+    exports.Column(N_("Account kind")),
+    exports.Column(N_("Email"), 28),
+    exports.Column(N_("Phone")),
+    exports.Column(N_("Other identities"), 30),
+    exports.Column(N_("Tags"), 20),
+    exports.Column(N_("City")),
+    exports.Column(N_("Language"), 10),
+    exports.Column(N_("First seen"), 18),
+    exports.Column(N_("Last seen"), 18),
+    exports.Column(N_("Messages"), 10),
+    exports.Column(N_("Orders"), 10),
+    exports.Column(N_("Lifetime value"), 14),
+    exports.Column(N_("Currency"), 10),
+    exports.Column(N_("Recency (R)"), 10),
+    exports.Column(N_("Frequency (F)"), 10),
+    exports.Column(N_("Monetary (M)"), 10),
+    exports.Column(N_("RFM segment"), 20),
+)
 
 
 def safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: a leading =, +, -, @, tab or CR gets an apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return exports.safe_text("" if value is None else str(value))
 
 
 @dataclass(frozen=True)
@@ -338,31 +349,84 @@ class Export:
 
     query: PersonQuery
     currency: str
+    rows: int = 0
 
 
 def start_export(
-    session: Session, *, workspace_id: uuid.UUID, actor: accounts.Actor, segment: Segment
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    actor: accounts.Actor,
+    segment: Segment,
+    fmt: str = "csv",
 ) -> Export:
-    """Check the right to export and audit it; the rows come from ``export_rows``."""
+    """Check the right to export and audit it, with the row count; rows: ``person_rows``."""
     actor.require(Role.AGENT)
     query = query_for(session, workspace_id=workspace_id, segment=segment)
-    _audit(session, workspace_id, actor, "segment.export", segment)
+    rows = count(session, workspace_id=workspace_id, query=query)
+    accounts.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="segment.export",
+        entity_type="segment",
+        entity_id=segment.id,
+        details={"name": segment.name, "filters": segment.definition, "rows": rows, "format": fmt},
+    )
     currency = service.get_settings(session, workspace_id=workspace_id).currency
-    return Export(query, currency)
+    return Export(query, currency, rows)
+
+
+def start_list_export(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    actor: accounts.Actor,
+    query: PersonQuery,
+    fmt: str,
+) -> Export:
+    """The People list as a file: agents and above, like a segment's; audited with the
+    filters and the number of persons, since the file holds their personal data."""
+    actor.require(Role.AGENT)
+    rows = count(session, workspace_id=workspace_id, query=query)
+    accounts.record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action="people.export",
+        entity_type="person",
+        details={"filters": definition_of(query), "rows": rows, "format": fmt},
+    )
+    currency = service.get_settings(session, workspace_id=workspace_id).currency
+    return Export(query, currency, rows)
 
 
 def export_rows(session: Session, *, workspace_id: uuid.UUID, export: Export) -> Iterator[str]:
-    """The members as CSV text, in pieces (a segment may hold a million persons)."""
-    return _rows(session, workspace_id, export.query, export.currency)
+    """The members as CSV text with the column keys, in pieces (the API's format)."""
+    rows = person_rows(session, workspace_id=workspace_id, export=export, in_list_order=False)
+    return (chunk.decode() for chunk in exports.csv_chunks(EXPORT_COLUMNS, rows))
 
 
-def _rows(
-    session: Session, workspace_id: uuid.UUID, query: PersonQuery, currency: str
-) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    yield "\ufeff" + buffer.getvalue()
+def person_rows(
+    session: Session, *, workspace_id: uuid.UUID, export: Export, in_list_order: bool = True
+) -> Iterator[list[Any]]:
+    """One row per person with identities and tags; in the People list's order, or by id."""
+    if in_list_order:
+        stmt = directory.list_statement(workspace_id, export.query)
+        pages = exports.scalars_in_pages(session, stmt, EXPORT_CHUNK)
+    else:
+        pages = _pages_by_id(session, workspace_id, export.query)
+    for persons in pages:
+        ids = [p.id for p in persons]
+        found = directory.identities_of(session, workspace_id=workspace_id, person_ids=ids)
+        tags = service.tags_of(session, workspace_id=workspace_id, person_ids=ids)
+        for person in persons:
+            yield _row(person, found, tags, export.currency)
+
+
+def _pages_by_id(
+    session: Session, workspace_id: uuid.UUID, query: PersonQuery
+) -> Iterator[list[Person]]:
     after: uuid.UUID | None = None
     while True:  # keyset pages by id: stable while persons are added during the export
         stmt = directory.filtered(select(Person), workspace_id, query)
@@ -371,14 +435,7 @@ def _rows(
         persons = list(session.scalars(stmt.order_by(Person.id).limit(EXPORT_CHUNK)))
         if not persons:
             return
-        ids = [p.id for p in persons]
-        found = directory.identities_of(session, workspace_id=workspace_id, person_ids=ids)
-        tags = service.tags_of(session, workspace_id=workspace_id, person_ids=ids)
-        buffer.seek(0)
-        buffer.truncate()
-        for person in persons:
-            writer.writerow([safe_cell(v) for v in _row(person, found, tags, currency)])
-        yield buffer.getvalue()
+        yield persons
         after = persons[-1].id
 
 
@@ -394,24 +451,24 @@ def _row(
     emails, phones = by_kind.pop("email", []), by_kind.pop("phone", [])
     others = [f"{kind}:{value}" for kind, values in by_kind.items() for value in values]
     return [
-        person.id,
+        str(person.id),
         person.name,
-        person.stage,
-        person.account_kind,
+        str(person.stage),
+        str(person.account_kind),
         "; ".join(emails),
         "; ".join(phones),
         "; ".join(others),
         "; ".join(tags.get(person.id, [])),
         person.city,
         person.language,
-        person.first_seen_at.isoformat() if person.first_seen_at else "",
-        person.last_seen_at.isoformat() if person.last_seen_at else "",
+        person.first_seen_at,
+        person.last_seen_at,
         person.message_count,
         person.order_count,
-        str(Decimal(person.lifetime_value).scaleb(-get_currency_precision(currency))),
+        Decimal(person.lifetime_value).scaleb(-get_currency_precision(currency)),
         currency,
         person.rfm_recency,
         person.rfm_frequency,
         person.rfm_monetary,
-        person.rfm_segment,
+        str(person.rfm_segment) if person.rfm_segment else None,
     ]

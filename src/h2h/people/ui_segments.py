@@ -1,4 +1,4 @@
-"""Pages of segments under /w/<ws>/people/segments: RFM overview, saved segments, export."""
+"""Pages of segments under /w/<ws>/people/segments: RFM overview, saved segments, exports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from h2h import exports
 from h2h.accounts.models import Role
 from h2h.db import transaction, utcnow
 from h2h.deps import (
@@ -25,6 +26,7 @@ from h2h.errors import N_, Conflict, InvalidInput
 from h2h.people import directory, rfm, segments, service
 from h2h.people.models import Segment
 from h2h.people.ui import LAST_CONTACT, LIST_PARAMS, _list_query, _shared, form_fields
+from h2h.people.ui_exports import persons_file
 from h2h.templating import explain, flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(form_csrf)], include_in_schema=False)
@@ -209,24 +211,24 @@ def delete_segment(
 
 
 @router.get("/w/{ws}/people/segments/{segment_id:uuid}/export.csv")
+@router.get("/w/{ws}/people/segments/{segment_id:uuid}/export.xlsx")
 def export_segment(
     request: Request, segment_id: uuid.UUID, ctx: AgentWorkspace, session: SessionDep
 ) -> Response:
-    """The members as CSV (UTF-8 with BOM), streamed."""
+    """The members as CSV (UTF-8 with BOM, streamed) or XLSX, in the People list's order."""
+    fmt = exports.requested_format(request)
     segment = _get(session, ctx, segment_id)
     export = segments.start_export(
-        session, workspace_id=ctx.workspace.id, actor=ctx.actor, segment=segment
+        session, workspace_id=ctx.workspace.id, actor=ctx.actor, segment=segment, fmt=fmt
     )
-    return csv_response(
-        request.app.state.sessions, ctx.workspace.id, export, f"segment-{segment.id}.csv"
-    )
+    return persons_file(request, session, ctx, export, f"segment-{segment.name}", fmt)
 
 
 def csv_response(
     factory: Any, workspace_id: uuid.UUID, export: segments.Export, filename: str
 ) -> Response:
-    """Stream an export; the rows are read in a session of their own, since the request's
-    session is closed by the time the body is sent."""
+    """Stream an export with the column keys (the API's format); the rows are read in a
+    session of their own, since the request's session may be closed before the body is sent."""
 
     def body() -> Iterator[str]:
         with transaction(factory) as session:
@@ -234,6 +236,6 @@ def csv_response(
 
     return StreamingResponse(
         body(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        media_type=exports.CSV_MEDIA,
+        headers={"Content-Disposition": exports.content_disposition(filename)},
     )
