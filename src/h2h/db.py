@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Enum,
     ForeignKey,
     MetaData,
     Uuid,
+    cast,
     create_engine,
     event,
     func,
@@ -114,6 +116,14 @@ def utc_day(session: Session, column: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
     return func.date(column)
+
+
+def utc_hour(session: Session, column: Any) -> Any:
+    """SQL for the hours since 1970-01-01 UTC of a timestamp column, as an integer, on both
+    databases (SQLite keeps naive UTC text, which ``strftime('%s')`` reads as UTC)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / 3600), BigInteger)
+    return cast(func.strftime("%s", column), BigInteger) // 3600
 
 
 def get_in_workspace(

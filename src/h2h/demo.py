@@ -21,6 +21,7 @@ from h2h import (
 )
 from h2h.accounts import service as accounts
 from h2h.accounts.models import Role, User, Workspace
+from h2h.reports import rollups
 
 DEMO_PASSWORD = "demo-h2h-2026"  # noqa: S105 - printed to the person running the demo
 DEMO_SLUGS = ("zerno", "carter-dental")
@@ -118,4 +119,6 @@ def load_demo(session: Session, *, reset: bool = False) -> bool:
     demo_inbox.load(session, workspace_ids=workspace_ids, crew=crew)
     demo_problems.load(session, workspace_ids=workspace_ids, crew=crew)
     demo_feedback.load(session, workspace_ids=workspace_ids, crew=crew)
+    for workspace_id in workspace_ids.values():  # the dashboard's rollups and slow figures
+        rollups.count_figures(session, workspace_id=workspace_id)
     return True

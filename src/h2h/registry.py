@@ -32,6 +32,11 @@ MODULES = (
     "h2h.problems.privacy",  # what an erasure removes from problems and follow-ups
     "h2h.feedback.tasks",
     "h2h.feedback.timeline",  # the "feedback" timeline source and the profile panel
+    "h2h.advocacy.tasks",
+    "h2h.advocacy.privacy",  # what an erasure removes from messages to advocates
+    "h2h.reports.rollups",  # dashboard rollups (jobs)
+    "h2h.reports.tasks",  # the scheduled digest (job)
+    "h2h.reports.digest_service",  # what an erasure removes from digests
     "h2h.inbox.notify_out",  # staff notifications by email and Telegram (jobs, erasure)
     "h2h.channels.connectors.email",
     "h2h.channels.connectors.rss",

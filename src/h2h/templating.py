@@ -34,6 +34,7 @@ TEMPLATE_PACKAGES = [
     "h2h.inbox",
     "h2h.problems",
     "h2h.feedback",
+    "h2h.reports",
 ]
 
 

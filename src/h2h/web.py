@@ -19,8 +19,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from h2h import __version__, registry
 from h2h.accounts import api as accounts_api
 from h2h.accounts import ui as accounts_ui
+from h2h.accounts import ui_exports as accounts_exports_ui
+from h2h.advocacy import api as advocacy_api
+from h2h.advocacy import api_engagement as advocacy_engagement_api
 from h2h.channels import api as channels_api
 from h2h.channels import ui as channels_ui
+from h2h.channels import ui_exports as channels_exports_ui
 from h2h.channels import widget as channels_widget
 from h2h.config import Settings, get_settings
 from h2h.db import engine_from_settings, make_sessionmaker
@@ -29,12 +33,16 @@ from h2h.errors import N_, H2HError, Unauthenticated
 from h2h.feedback import api as feedback_api
 from h2h.feedback import ui as feedback_ui
 from h2h.feedback import ui_advocacy as feedback_advocacy
+from h2h.feedback import ui_advocacy_actions as feedback_advocacy_actions
+from h2h.feedback import ui_advocacy_settings as feedback_advocacy_settings
+from h2h.feedback import ui_exports as feedback_exports_ui
 from h2h.feedback import ui_public as feedback_public
 from h2h.inbox import api as inbox_api
 from h2h.inbox import api_report as inbox_report_api
 from h2h.inbox import api_staff as inbox_staff_api
 from h2h.inbox import ui as inbox_ui
 from h2h.inbox import ui_actions as inbox_actions_ui
+from h2h.inbox import ui_exports as inbox_exports_ui
 from h2h.inbox import ui_live as inbox_live_ui
 from h2h.inbox import ui_notify as inbox_notify_ui
 from h2h.inbox import ui_settings as inbox_settings_ui
@@ -49,6 +57,7 @@ from h2h.people import api_interests as people_interests_api
 from h2h.people import api_segments as people_segments_api
 from h2h.people import liveness as _people_liveness  # noqa: F401  (registers its profile panel)
 from h2h.people import ui as people_ui
+from h2h.people import ui_exports as people_exports_ui
 from h2h.people import ui_imports as people_imports_ui
 from h2h.people import ui_interests as people_interests_ui
 from h2h.people import ui_merges as people_merges_ui
@@ -57,6 +66,9 @@ from h2h.people import ui_segments as people_segments_ui
 from h2h.problems import api as problems_api
 from h2h.problems import ui as problems_ui
 from h2h.problems import ui_actions as problems_actions_ui
+from h2h.problems import ui_exports as problems_exports_ui
+from h2h.reports import ui as reports_ui
+from h2h.reports import ui_digest as reports_digest_ui
 from h2h.subjects import api as subjects_api
 from h2h.subjects import ui as subjects_ui
 from h2h.templating import page_gettext, redirect, render
@@ -116,6 +128,10 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         jobs.every(timedelta(minutes=15), "problems.check_spikes")
         jobs.every(timedelta(minutes=5), "feedback.ask_csat")
         jobs.every(timedelta(hours=1), "feedback.expire_links")
+        jobs.every(timedelta(minutes=15), "advocacy.track_outcomes")
+        jobs.every(timedelta(minutes=10), "reports.refresh")
+        jobs.every(timedelta(hours=24), "reports.rebuild")
+        jobs.every(timedelta(minutes=15), "reports.digest_due")
         app.state.jobs = jobs
         yield
         jobs.shutdown()
@@ -151,9 +167,18 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         inbox_api.router,
         problems_api.router,
         feedback_api.router,
+        advocacy_engagement_api.router,
+        advocacy_api.router,
     ):
         app.include_router(api, prefix=API_PREFIX)
     for ui in (
+        # Exports first: "/mentions/export.csv" would otherwise be taken for a message id.
+        accounts_exports_ui.router,
+        channels_exports_ui.router,
+        people_exports_ui.router,
+        inbox_exports_ui.router,
+        problems_exports_ui.router,
+        feedback_exports_ui.router,
         accounts_ui.router,
         channels_ui.router,
         channels_widget.public_router,
@@ -175,7 +200,11 @@ def create_app(settings: Settings | None = None, *, immediate_jobs: bool = False
         problems_actions_ui.router,
         feedback_ui.router,
         feedback_advocacy.router,
+        feedback_advocacy_actions.router,
+        feedback_advocacy_settings.router,
         feedback_public.public_router,
+        reports_digest_ui.router,
+        reports_ui.router,
     ):
         app.include_router(ui)
     app.mount(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
 from h2h.accounts.models import ApiToken, Invitation, Membership, Role, Workspace
+from h2h.advocacy.models import ActionKind, AdvocacyAction
 from h2h.channels import ingest
 from h2h.channels import service as channels
 from h2h.channels.connectors.base import Author, ChannelKind, RawMessage
@@ -106,6 +107,7 @@ NO_TENANT_PARAMS = {
     "automation_id",
     "follow_up_id",
     "survey_id",
+    "action_id",
 }
 # POSTs that change nothing (they validate input for a form as the user types).
 NON_WRITING_POSTS = {
@@ -184,6 +186,8 @@ AGENT_WRITES = {
     "POST /w/{ws}/inbox/me",
     "POST /w/{ws}/inbox/me/read",
     "POST /w/{ws}/inbox/me/notifications",  # one's own notification settings
+    "POST /w/{ws}/reports/digest",  # one's own digest
+    "POST /w/{ws}/reports/digest/send",  # one's own digest, now
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/replies/elsewhere",
     "POST /api/v1/workspaces/{ws}/inbox/conversations/{number}/deliveries/{delivery_id}/retry",
@@ -228,6 +232,10 @@ AGENT_WRITES = {
     "POST /w/{ws}/problems/{number:int}/follow-ups/{follow_up_id:uuid}",
     "POST /w/{ws}/problems/{number:int}/follow-ups/{follow_up_id:uuid}/skip",
     "POST /w/{ws}/problems/{number:int}/follow-ups/send",
+    "POST /api/v1/workspaces/{ws}/advocacy/actions",
+    "PATCH /api/v1/workspaces/{ws}/advocacy/actions/{action_id}",
+    "POST /w/{ws}/feedback/advocates/act",
+    "POST /w/{ws}/feedback/advocates/actions/{action_id}/outcome",
 }
 
 # A valid body for each JSON body model, so that a 404 cannot hide behind a 422.
@@ -297,6 +305,9 @@ JSON_BODIES = {
     "FollowUpSend": {},
     "SurveyCreate": {"kind": "nps", "name": "Stolen"},
     "RoundCreate": {"channel_id": str(uuid.uuid4())},
+    "ActionCreate": {"kind": "thank", "person_ids": [str(uuid.uuid4())], "text": "Stolen"},
+    "OutcomeUpdate": {"state": "declined", "note": "stolen"},
+    "AdvocacySettingsUpdate": {"engagement": {"deep_min_months": 2}},
 }
 FORM_BODY = {
     "name": "Taken over",
@@ -445,8 +456,13 @@ def _foreign_ids(session: Session, cast: Cast) -> dict[str, str]:
     survey = feedback.create_survey(
         session, workspace_id=cast.b.id, actor=owner_b, kind="nps", name="B's survey"
     )
+    action = AdvocacyAction(
+        workspace_id=cast.b.id, kind=ActionKind.THANK, person_id=person.id, text="B's thanks"
+    )
+    session.add(action)
     session.commit()
     return {
+        "action_id": str(action.id),
         **inbox,
         **integrations,
         **problem_ids,
@@ -621,6 +637,7 @@ def _snapshot_b(session: Session, cast: Cast) -> list[tuple[object, ...]]:
         ProblemComplaint,
         ProblemEvent,
         FollowUp,
+        AdvocacyAction,
     ):
         for row in session.scalars(select(model).where(model.workspace_id == cast.b.id)):
             rows.append(
@@ -687,6 +704,7 @@ def _own_ids(cast: Cast) -> dict[str, str]:
             "automation_id",
             "follow_up_id",
             "survey_id",
+            "action_id",
         ),
         missing,
     )
@@ -733,3 +751,16 @@ def test_an_outsider_cannot_tell_a_foreign_workspace_from_a_missing_one(
     missing = client.get("/api/v1/workspaces/no-such/members", headers=cast.outsider.headers)
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json() == missing.json()
+
+
+EXPORTS = [c for c in CALLS if re.search(r"/export\.(csv|xlsx)$", c.path)]
+
+
+def test_every_list_export_is_a_read_of_one_workspace_walked_above() -> None:
+    """Exports (…/export.csv, …/export.xlsx) carry a workspace's data in bulk: each is a GET
+    under /w/{ws} or the workspace API, so the 404 walk above covers it for workspace B."""
+    assert {c.method for c in EXPORTS} == {"GET"}
+    assert all("{ws}" in c.path and c in PARAM_CALLS for c in EXPORTS)
+    pages = {c.path for c in EXPORTS if c.path.startswith("/w/")}
+    for path in ("inbox", "mentions", "people", "problems", "feedback", "audit"):
+        assert {f"/w/{{ws}}/{path}/export.csv", f"/w/{{ws}}/{path}/export.xlsx"} <= pages

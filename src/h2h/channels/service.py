@@ -389,12 +389,30 @@ class MessageFilter:
     aspect: str | None = None
     min_urgency: float | None = None
     most_urgent_first: bool = False
+    direction: str | None = None  # "in": only what customers wrote
 
 
 def list_messages(
     session: Session, *, workspace_id: uuid.UUID, filters: MessageFilter, page: int = 1
 ) -> tuple[list[Message], int]:
     """The filtered, searched stream, newest first, with the total count."""
+    query, order = _stream(session, workspace_id, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(*order).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
+def stream_statement(session: Session, *, workspace_id: uuid.UUID, filters: MessageFilter) -> Any:
+    """Every message the stream shows, in its order (the exports read it in pages)."""
+    query, order = _stream(session, workspace_id, filters)
+    return query.order_by(*order)
+
+
+def _stream(
+    session: Session, workspace_id: uuid.UUID, filters: MessageFilter
+) -> tuple[Any, list[Any]]:
     query = select(Message).where(Message.workspace_id == workspace_id)
     if filters.channel_id:
         query = query.where(Message.channel_id == filters.channel_id)
@@ -410,6 +428,8 @@ def list_messages(
         )
     if filters.language:
         query = query.where(Message.language == filters.language)
+    if filters.direction:
+        query = query.where(Message.direction == filters.direction)
     if filters.author:
         pattern = f"%{filters.author.strip().lower()}%"
         query = query.where(
@@ -426,13 +446,7 @@ def list_messages(
     if terms:
         query = _full_text(session, query, terms)
     query, order = _understanding(query, workspace_id, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(*order, Message.created_at.desc(), Message.id.desc())
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return list(rows), total
+    return query, [*order, Message.created_at.desc(), Message.id.desc()]
 
 
 def _understanding(

@@ -214,6 +214,7 @@ class StreamQuery:
     aspect: str = ""
     urgency: str = ""
     sort: str = ""
+    direction: str = ""  # "in": what customers wrote (the dashboard's links)
 
     def filters(self, zone: ZoneInfo) -> channels.MessageFilter:
         since, until = _as_date(self.since), _as_date(self.until)
@@ -234,6 +235,7 @@ class StreamQuery:
             if self.urgency in URGENCY_FILTERS
             else None,
             most_urgent_first=self.sort == "urgent",
+            direction=self.direction if self.direction in ("in", "out") else None,
         )
 
     def url(self, slug: str, page: int = 1) -> str:
@@ -271,6 +273,7 @@ def mentions(
     aspect: Annotated[str, Query(max_length=64)] = "",
     urgency: Annotated[str, Query(max_length=16)] = "",
     sort: Annotated[str, Query(max_length=16)] = "",
+    direction: Annotated[str, Query(max_length=8)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     stream = StreamQuery(
@@ -287,6 +290,7 @@ def mentions(
         aspect,
         urgency,
         sort,
+        direction,
     )
     workspace_id = ctx.workspace.id
     items, total = channels.list_messages(

@@ -97,6 +97,7 @@ class NotifyDelivery(TenantMixin, Base):
     to_address: Mapped[str] = mapped_column(String(320))  # an email address or a chat id
     subject: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)  # an HTML alternative by email (digests)
     link: Mapped[str | None] = mapped_column(String(2000))
     channel_id: Mapped[uuid.UUID | None]  # the channel of the last attempt
     status: Mapped[DeliveryStatus] = mapped_column(

@@ -411,6 +411,60 @@ def _queue(
     return 1
 
 
+def queue_message(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    medium: Medium,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    link: str | None = None,
+) -> NotifyDelivery:
+    """Queue a message that is no bell's copy (a digest); the sweep sends it like the others."""
+    delivery = NotifyDelivery(
+        workspace_id=workspace_id,
+        id=new_id(),
+        user_id=user_id,
+        kind=kind[:32],
+        medium=medium,
+        to_address=to,
+        subject=_clip(subject, 300),
+        text=text,
+        html=html,
+        link=(link or "")[:2000] or None,
+        status=DeliveryStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    session.add(delivery)
+    session.flush()
+    session.info.setdefault(_QUEUED, []).append((delivery.workspace_id, delivery.id))
+    return delivery
+
+
+def blank(session: Session, *, workspace_id: uuid.UUID, delivery_ids: Sequence[uuid.UUID]) -> None:
+    """Queued copies are not sent, and every copy loses its words (an erasure asked for it)."""
+    for start in range(0, len(delivery_ids), CHUNK):
+        in_chunk = (NotifyDelivery.workspace_id == workspace_id) & NotifyDelivery.id.in_(
+            delivery_ids[start : start + CHUNK]
+        )
+        session.execute(
+            update(NotifyDelivery)
+            .where(in_chunk, NotifyDelivery.status == DeliveryStatus.QUEUED)
+            .values(status=DeliveryStatus.FAILED, last_error="erased")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(NotifyDelivery)
+            .where(in_chunk)
+            .values(text="", html=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
@@ -450,6 +504,7 @@ def _reply(delivery: NotifyDelivery) -> Reply:
             subject=delivery.subject,
             sender_name=SENDER_NAME,
             key=f"notify.{delivery.id}",  # one Message-ID however often it is retried
+            html=delivery.html or None,
         )
     return Reply(
         text=f"{delivery.subject}\n\n{delivery.text}",
@@ -671,6 +726,6 @@ def erase_notifications(
         session.execute(
             update(NotifyDelivery)
             .where(in_chunk)
-            .values(text="")
+            .values(text="", html=None)
             .execution_options(synchronize_session=False)
         )

@@ -8,6 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from h2h.accounts import models as _accounts_models  # noqa: F401 - registers tables
+from h2h.advocacy import models as _advocacy_models  # noqa: F401
+from h2h.advocacy import models_settings as _advocacy_settings_models  # noqa: F401
 from h2h.channels import models as _channels_models  # noqa: F401
 from h2h.db import Base, UTCDateTime, make_engine
 from h2h.feedback import models as _feedback_models  # noqa: F401
@@ -17,6 +19,8 @@ from h2h.migrate import include_object
 from h2h.nlp import models as _nlp_models  # noqa: F401
 from h2h.people import models as _people_models  # noqa: F401
 from h2h.problems import models as _problems_models  # noqa: F401
+from h2h.reports import models as _reports_models  # noqa: F401
+from h2h.reports import models_digest as _reports_digest_models  # noqa: F401
 from h2h.subjects import models as _subjects_models  # noqa: F401
 
 config = context.config

@@ -79,6 +79,7 @@ class Reply:
     thread_id: str | None = None
     in_reply_to: str | None = None  # external id of the message answered
     subject: str | None = None  # email only
+    html: str | None = None  # email only: an HTML alternative to ``text`` (a staff digest)
     sender_name: str | None = None  # the named person answering, where the channel shows one
     # Stable across attempts of one reply: channels that can deduplicate (email Message-ID) do.
     key: str | None = None

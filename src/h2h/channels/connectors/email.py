@@ -783,7 +783,9 @@ def _reply_message(config: Mapping[str, Any], reply: Reply) -> EmailMessage:
     except ValueError as exc:
         raise ConnectorError(f"from_address: {exc}", retryable=False) from exc
     message["To"] = to_address
-    message["Subject"] = reply_subject(reply.subject)
+    replying = bool(reply.in_reply_to or reply.thread_id)
+    # A new mail (a staff notification, a digest) answers nothing: no "Re:" in front.
+    message["Subject"] = reply_subject(reply.subject) if replying else (reply.subject or "")
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = from_address.rpartition("@")[2]
     # One reply keeps one Message-ID however often it is retried: mail clients drop copies.
@@ -798,6 +800,8 @@ def _reply_message(config: Mapping[str, Any], reply: Reply) -> EmailMessage:
     if references:
         message["References"] = " ".join(f"<{i}>" for i in references)
     message.set_content(reply.text, cte="base64")
+    if reply.html:
+        message.add_alternative(reply.html, subtype="html", cte="base64")
     return message
 
 

@@ -1,0 +1,1 @@
+"""Reports: the dashboard, its rollups, printable reports, exports and the digest."""
