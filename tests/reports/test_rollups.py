@@ -149,55 +149,45 @@ def _direct(session: Session, workspace_id: uuid.UUID, span: dashboard.Period) -
         sentiments[str(sentiment.value) if sentiment else ""] += 1
         channels[channel_id] += 1
         public += url is not None
-    mentions = Counter(
-        dict(
-            session.execute(
-                select(Mention.subject_id, func.count())
-                .join(
-                    Message,
-                    (Message.workspace_id == Mention.workspace_id)
-                    & (Message.id == Mention.message_id),
-                )
-                .where(
-                    Mention.workspace_id == workspace_id,
-                    Message.direction == "in",
-                    Message.duplicate_of_id.is_(None),
-                    Message.created_at >= span.since,
-                    Message.created_at < span.until,
-                )
-                .group_by(Mention.subject_id)
-            ).all()
+    mentions = {
+        subject_id: n
+        for subject_id, n in _per_message(session, workspace_id, span, Mention, Mention.subject_id)
+    }
+    aspects = {
+        (aspect, str(sentiment.value)): n
+        for aspect, sentiment, n in _per_message(
+            session, workspace_id, span, AnalysisAspect, AnalysisAspect.aspect,
+            AnalysisAspect.sentiment,
         )
-    )
-    aspects = Counter(
-        {
-            (a, str(s.value)): n
-            for a, s, n in session.execute(
-                select(AnalysisAspect.aspect, AnalysisAspect.sentiment, func.count())
-                .join(
-                    Message,
-                    (Message.workspace_id == AnalysisAspect.workspace_id)
-                    & (Message.id == AnalysisAspect.message_id),
-                )
-                .where(
-                    AnalysisAspect.workspace_id == workspace_id,
-                    Message.direction == "in",
-                    Message.duplicate_of_id.is_(None),
-                    Message.created_at >= span.since,
-                    Message.created_at < span.until,
-                )
-                .group_by(AnalysisAspect.aspect, AnalysisAspect.sentiment)
-            ).all()
-        }
-    )
+    }  # fmt: skip
     return {
         "days": [days[d] for d in span.days],
         "sentiments": {k: v for k, v in sentiments.items() if v},
         "channels": dict(channels),
         "public": public,
-        "mentions": dict(mentions),
-        "aspects": dict(aspects),
+        "mentions": mentions,
+        "aspects": aspects,
     }
+
+
+def _per_message(
+    session: Session, workspace_id: uuid.UUID, span: dashboard.Period, model: Any, *keys: Any
+) -> list[Any]:
+    """Rows of ``model`` (mentions, aspects) of the counted messages, counted per ``keys``."""
+    query = select(*keys, func.count()).join(
+        Message, (Message.workspace_id == model.workspace_id) & (Message.id == model.message_id)
+    )
+    return list(
+        session.execute(
+            query.where(
+                model.workspace_id == workspace_id,
+                Message.direction == "in",
+                Message.duplicate_of_id.is_(None),
+                Message.created_at >= span.since,
+                Message.created_at < span.until,
+            ).group_by(*keys)
+        ).all()
+    )
 
 
 def _seen(session: Session, workspace_id: uuid.UUID, span: dashboard.Period) -> dict[str, Any]:
@@ -216,7 +206,7 @@ def _seen(session: Session, workspace_id: uuid.UUID, span: dashboard.Period) -> 
         "channels": volume.by_channel,
         "public": volume.public,
         "mentions": {v.subject.id: v.messages for v in voices if v.messages},
-        "aspects": dict(aspects),
+        "aspects": aspects,
     }
 
 
