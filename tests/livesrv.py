@@ -6,8 +6,10 @@ Playwright is pointed at the Debian ``chromium`` binary.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
@@ -43,23 +45,42 @@ def free_port() -> int:
         return port
 
 
+_DEMO: list[Path] = []  # the demo database of this run, loaded once and copied for each user
+
+
+def demo_database(data_dir: Path) -> str:
+    """A fresh copy of the demo database in ``data_dir``; its URL.
+
+    Loading the demo takes most of a minute, so a run loads it once, into a folder of its
+    own, and every module that wants it gets a copy: each can change its copy freely.
+    """
+    if not _DEMO:
+        folder = Path(tempfile.mkdtemp(prefix="h2h-demo-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        url = f"sqlite:///{folder / 'h2h.sqlite3'}"
+        upgrade(url)
+        loading = Settings(
+            env=Environment.TEST, secret_key=SECRET, database_url=url, data_dir=folder
+        )
+        engine = engine_from_settings(loading)
+        with make_sessionmaker(engine)() as session:
+            load_demo(session)
+            session.commit()
+        engine.dispose()  # closes the WAL into the main file, so one file is the whole copy
+        _DEMO.append(folder / "h2h.sqlite3")
+    shutil.copy(_DEMO[0], data_dir / "h2h.sqlite3")
+    return f"sqlite:///{data_dir / 'h2h.sqlite3'}"
+
+
 def demo_settings(data_dir: Path, language: str = "en") -> Settings:
-    """Settings for a fresh SQLite database in ``data_dir``, migrated and holding the demo."""
-    url = f"sqlite:///{data_dir / 'h2h.sqlite3'}"
-    upgrade(url)
-    settings = Settings(
+    """Settings for a SQLite database in ``data_dir`` holding the demo."""
+    return Settings(
         env=Environment.TEST,
         secret_key=SECRET,
-        database_url=url,
+        database_url=demo_database(data_dir),
         data_dir=data_dir,
         default_language=language,
     )
-    engine = engine_from_settings(settings)
-    with make_sessionmaker(engine)() as session:
-        load_demo(session)
-        session.commit()
-    engine.dispose()
-    return settings
 
 
 def _wait_healthy(base_url: str, server: uvicorn.Server, thread: threading.Thread) -> None:

@@ -3,37 +3,26 @@ CSAT credited to the agents who handled the conversations, and a custom survey."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from h2h import demo
 from h2h.accounts import service as accounts
-from h2h.config import Environment, Settings
 from h2h.db import engine_from_settings, make_sessionmaker, utcnow
 from h2h.feedback import scores, service
 from h2h.feedback.models import Response, SurveyKind
-from tests.conftest import SECRET
+from tests.livesrv import demo_settings
 
 
 @pytest.fixture(scope="module")
-def loaded(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    folder = tmp_path_factory.mktemp("feedback-demo")
-    shutil.copy(sqlite_template, folder / "h2h.sqlite3")
-    settings = Settings(
-        env=Environment.TEST, secret_key=SECRET, data_dir=folder, default_language="en",
-        database_url=f"sqlite:///{folder / 'h2h.sqlite3'}",
-    )  # fmt: skip
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    settings = demo_settings(tmp_path_factory.mktemp("feedback-demo"))
     engine = engine_from_settings(settings)
     session = make_sessionmaker(engine)()
     try:
-        assert demo.load_demo(session)
-        session.commit()
         yield session
     finally:
         session.close()

@@ -6,11 +6,9 @@ The demo is loaded once for the whole module (it is slow) into its own SQLite co
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +17,6 @@ from sqlalchemy.orm import Session
 from h2h import demo, demo_problems
 from h2h.accounts import service as accounts
 from h2h.accounts.models import User
-from h2h.config import Environment, Settings
 from h2h.db import engine_from_settings, make_sessionmaker, utcnow
 from h2h.inbox.models import ConversationMessage, Delivery, DeliveryStatus, Notification
 from h2h.problems import followups, service
@@ -30,25 +27,15 @@ from h2h.problems.models import (
     ProblemState,
     SpikeAlert,
 )
-from tests.conftest import SECRET
+from tests.livesrv import demo_settings
 
 
 @pytest.fixture(scope="module")
-def loaded(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    folder = tmp_path_factory.mktemp("problems-demo")
-    shutil.copy(sqlite_template, folder / "h2h.sqlite3")
-    settings = Settings(
-        env=Environment.TEST,
-        secret_key=SECRET,
-        database_url=f"sqlite:///{folder / 'h2h.sqlite3'}",
-        data_dir=folder,
-        default_language="en",
-    )
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    settings = demo_settings(tmp_path_factory.mktemp("problems-demo"))
     engine = engine_from_settings(settings)
     session = make_sessionmaker(engine)()
     try:
-        assert demo.load_demo(session)
-        session.commit()
         yield session
     finally:
         session.close()
