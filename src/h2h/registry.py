@@ -31,6 +31,7 @@ MODULES = (
     "h2h.problems.tasks",
     "h2h.problems.privacy",  # what an erasure removes from problems and follow-ups
     "h2h.feedback.tasks",
+    "h2h.feedback.privacy",  # what an erasure removes from survey answers
     "h2h.feedback.timeline",  # the "feedback" timeline source and the profile panel
     "h2h.advocacy.tasks",
     "h2h.advocacy.privacy",  # what an erasure removes from messages to advocates

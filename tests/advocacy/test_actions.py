@@ -29,6 +29,7 @@ from tests.channels.fakes.telegram import ANNA, IVAN, JOHN, FakeTelegram
 from tests.conftest import Cast, login
 from tests.feedback.conftest import known
 from tests.inbox.conftest import actor_of, customer, store
+from tests.people.test_merge import merge, unmerge
 
 API = "/api/v1/workspaces/alpha/advocacy"
 REVIEW_SITE = "https://reviews.example/alpha-coffee"
@@ -477,3 +478,16 @@ def test_an_erasure_keeps_the_count_but_not_what_we_said_to_them(
     kept = session.get(AdvocacyAction, (cast.a.id, action.id))
     assert kept is not None and kept.text == "" and kept.kind is ActionKind.THANK
     assert actions.counts(session, workspace_id=cast.a.id)[ActionKind.THANK]["sent"] == 1
+
+
+def test_a_merge_takes_the_actions_along_and_an_undo_brings_them_back(
+    session: Session, cast: Cast, cast_people: dict[str, Person]
+) -> None:
+    anna, john = cast_people["anna"], cast_people["john"]
+    action = _send(session, cast, "thank", anna, "{name}, thank you for the kind words today!")
+    record = merge(session, cast, john, anna)
+    session.refresh(action)
+    assert action.person_id == john.id
+    unmerge(session, cast, record)
+    session.refresh(action)
+    assert action.person_id == anna.id

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from h2h.accounts.models import AuditEvent
 from h2h.channels.models import Channel
 from h2h.feedback import invites, service
-from h2h.feedback.models import Invite
+from h2h.feedback.models import Invite, Response
 from h2h.people import privacy
 from tests.conftest import Cast, login
 from tests.feedback.conftest import agree_to_surveys, known
@@ -46,6 +46,9 @@ def test_answers_export_with_scores_as_numbers_and_without_erased_persons(
         session, workspace_id=cast.a.id, actor=actor_of(cast.admin), person_id=persons[2].id
     )
     session.commit()
+    # The erased answer keeps its score for the counts, but not what the person wrote.
+    kept = session.scalars(select(Response).where(Response.score == 8)).one()
+    assert kept.comment is None and kept.answers == {}
     login(client, cast.viewer.user.email)
     overview = client.get("/w/alpha/feedback?days=30")
     assert "/w/alpha/feedback/export.csv?days=30" in overview.text

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from h2h.accounts import service as accounts
 from h2h.accounts.models import AUDIT_ACTIONS, Role
+from h2h.advocacy.models import AdvocacyAction
 from h2h.db import UTCDateTime, get_in_workspace, utcnow
 from h2h.errors import N_, Conflict, InvalidInput
 from h2h.feedback.models import Invite, Response
@@ -62,6 +63,7 @@ MOVED: dict[str, Any] = {
     "consents": Consent,
     "survey_invites": Invite,
     "survey_responses": Response,
+    "advocacy_actions": AdvocacyAction,
 }
 # Rows unique per person and value: the loser's copy of what the winner has is dropped
 # (and kept in the snapshot), the rest moves.
