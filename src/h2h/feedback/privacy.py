@@ -26,7 +26,7 @@ def erase_answers(
     identity_ids: list[uuid.UUID],
     message_ids: list[uuid.UUID],
 ) -> None:
-    person_ids = set()
+    person_ids: set[uuid.UUID] = set()
     for start in range(0, len(identity_ids), CHUNK):
         person_ids.update(
             session.scalars(
