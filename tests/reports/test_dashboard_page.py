@@ -4,6 +4,8 @@ unreadable input falls back instead of failing."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -68,3 +70,21 @@ def test_unreadable_input_falls_back_to_the_last_30_days(
     assert client.get("/w/beta/reports").status_code == 404
     printable = client.get("/w/alpha/reports/print?days=7")
     assert printable.status_code == 200 and "data-spec-for" not in printable.text
+
+
+def test_the_dashboard_exports_its_numbers(
+    client: TestClient,
+    session: Session,
+    cast: Cast,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    session.commit()
+    login(client, cast.viewer.user.email)
+    response = client.get("/w/alpha/reports/export.csv?days=30")
+    assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["Section", "Item", "Group", "Value"]
+    assert ["Key figures", "messages from customers", "", "60"] in rows
+    per_day = [r for r in rows if r[0] == "Messages by day and sentiment"]
+    assert sum(int(r[3]) for r in per_day) == 60
+    assert client.get("/w/alpha/reports/export.xlsx?days=30").status_code == 200

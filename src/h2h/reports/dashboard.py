@@ -11,6 +11,7 @@ once), by the day they were written.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -89,7 +90,9 @@ def last_days(zone: ZoneInfo, days: int, *, today: date | None = None) -> Period
     return period(zone, today - timedelta(days=days - 1), today)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def local_day(hour: int, zone: ZoneInfo) -> date:
+    """The local day of a UTC hour (cached: a dashboard asks for the same hours many times)."""
     return start_of(hour).astimezone(zone).date()
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from h2h import exports
 from h2h.deps import SessionDep, WorkspaceContext, WorkspaceDep, form_csrf, language_for
 from h2h.errors import N_
 from h2h.nlp import service as nlp
@@ -140,3 +141,75 @@ def printable(
     context = board_context(request, ctx, session, since, until, days, subject)
     context["printed_at"] = datetime.now(zone_of(ctx))
     return render(request, "reports/print.html", context)
+
+
+EXPORT_COLUMNS = (
+    exports.Column(N_("Section"), 34),
+    exports.Column(N_("Item"), 40),
+    exports.Column(N_("Group"), 24),
+    exports.Column(N_("Value"), 12),
+)
+
+# Per chart: which of its table's cells are the item, the group (None: none) and the value.
+EXPORT_CELLS: dict[str, tuple[int, int | None, int]] = {
+    "volume": (0, 1, 2),  # day, sentiment, messages
+    "voices": (0, 1, 2),  # subject, sentiment, mentions
+    "response": (0, None, 1),  # decision, conversations
+    "aspects": (0, None, 1),  # aspect, negative %
+    "scores": (1, 0, 2),  # period, NPS or CSAT, score
+    "places": (0, None, 1),  # channel, messages
+}
+
+
+def export_rows(context: dict[str, Any], gettext: Any) -> list[list[Any]]:
+    """The dashboard as a long table: one number per row, by section, item and group."""
+    board: dashboard.Dashboard = context["board"]
+    figures, response = gettext("Key figures"), board.response.now
+    rows: list[list[Any]] = [
+        [figures, gettext("messages from customers"), "", board.volume.total],
+        [figures, gettext("answered by a named person"), "", response.answered],
+        [figures, gettext("consciously not answered"), "", response.not_answered],
+        [figures, gettext("no decision yet"), "", response.undecided],
+        [figures, gettext("SLA breaches"), "", sum(response.breaches.values())],
+    ]
+    for key, value in board.advocacy.items():
+        if key in ("advocates", "at_risk"):
+            label = gettext("advocates") if key == "advocates" else gettext("detractors at risk")
+            rows.append([figures, label, "", value])
+    for chart in context["charts"]:
+        item, group, value = EXPORT_CELLS[chart.key]
+        for cells in chart.rows:
+            label = cells[group] if group is not None else ""
+            rows.append([chart.title, cells[item], label, cells[value]])
+    for row in board.problems:
+        label = f"#{row.problem.number} {row.title}"
+        rows.append(
+            [
+                gettext("Top problems"),
+                label,
+                gettext(PROBLEM_STATES[row.problem.state]),
+                row.complaints,
+            ]
+        )
+    return rows
+
+
+@router.get("/w/{ws}/reports/export.csv")
+@router.get("/w/{ws}/reports/export.xlsx")
+def export_dashboard(
+    request: Request,
+    ctx: WorkspaceDep,
+    session: SessionDep,
+    since: Annotated[str, Query(max_length=32)] = "",
+    until: Annotated[str, Query(max_length=32)] = "",
+    days: Annotated[int, Query(ge=1, le=366)] = DEFAULT_DAYS,
+    subject: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The dashboard's numbers for the period as CSV or XLSX (for a client's or boss's report)."""
+    fmt = exports.requested_format(request)
+    context = board_context(request, ctx, session, since, until, days, subject)
+    table = export_rows(context, page_gettext(request))
+    span = context["span"]
+    filename = f"{ctx.workspace.slug}-report-{span.first.isoformat()}-{span.last.isoformat()}"
+    export = exports.Export(filename, EXPORT_COLUMNS, lambda _: iter(table), ctx.workspace.timezone)
+    return exports.respond(request, session, export, fmt)
