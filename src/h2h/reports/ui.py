@@ -8,6 +8,7 @@ before; a subject narrows the counts of messages to its mentions.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,19 +74,35 @@ def subject_of(session: Session, workspace_id: uuid.UUID, value: str) -> Subject
     ).one_or_none()
 
 
+@dataclass(frozen=True)
+class Asked:
+    """The period and subject a report page is asked for, as its query carries them."""
+
+    since: str
+    until: str
+    days: int
+    subject: str
+
+
+def asked_for(
+    since: Annotated[str, Query(max_length=32)] = "",
+    until: Annotated[str, Query(max_length=32)] = "",
+    days: Annotated[int, Query(ge=1, le=366)] = DEFAULT_DAYS,
+    subject: Annotated[str, Query(max_length=64)] = "",
+) -> Asked:
+    return Asked(since, until, days, subject)
+
+
+AskedDep = Annotated[Asked, Depends(asked_for)]
+
+
 def board_context(
-    request: Request,
-    ctx: WorkspaceContext,
-    session: Session,
-    since: str,
-    until: str,
-    days: int,
-    subject: str,
+    request: Request, ctx: WorkspaceContext, session: Session, asked: Asked
 ) -> dict[str, Any]:
     """Everything the dashboard and the printable report show."""
     workspace_id = ctx.workspace.id
-    span = span_of(ctx, since, until, days)
-    chosen = subject_of(session, workspace_id, subject)
+    span = span_of(ctx, asked.since, asked.until, asked.days)
+    chosen = subject_of(session, workspace_id, asked.subject)
     board = dashboard.build(session, workspace_id=workspace_id, span=span, subject=chosen)
     gettext = page_gettext(request)
     lang = language_for(request, getattr(request.state, "user", None))
@@ -103,7 +120,7 @@ def board_context(
         ).all(),
         "chosen": chosen,
         "presets": PRESETS,
-        "days": days,
+        "days": asked.days,
         "query": query,
         "problem_states": PROBLEM_STATES,
         "change": dashboard.change,
@@ -118,12 +135,9 @@ def reports_page(
     request: Request,
     ctx: WorkspaceDep,
     session: SessionDep,
-    since: Annotated[str, Query(max_length=32)] = "",
-    until: Annotated[str, Query(max_length=32)] = "",
-    days: Annotated[int, Query(ge=1, le=366)] = DEFAULT_DAYS,
-    subject: Annotated[str, Query(max_length=64)] = "",
+    asked: AskedDep,
 ) -> Response:
-    context = board_context(request, ctx, session, since, until, days, subject)
+    context = board_context(request, ctx, session, asked)
     return render(request, "reports/dashboard.html", context)
 
 
@@ -132,13 +146,10 @@ def printable(
     request: Request,
     ctx: WorkspaceDep,
     session: SessionDep,
-    since: Annotated[str, Query(max_length=32)] = "",
-    until: Annotated[str, Query(max_length=32)] = "",
-    days: Annotated[int, Query(ge=1, le=366)] = DEFAULT_DAYS,
-    subject: Annotated[str, Query(max_length=64)] = "",
+    asked: AskedDep,
 ) -> Response:
     """The same numbers as a document to print or save as PDF: charts as tables too."""
-    context = board_context(request, ctx, session, since, until, days, subject)
+    context = board_context(request, ctx, session, asked)
     context["printed_at"] = datetime.now(zone_of(ctx))
     return render(request, "reports/print.html", context)
 
@@ -200,14 +211,11 @@ def export_dashboard(
     request: Request,
     ctx: WorkspaceDep,
     session: SessionDep,
-    since: Annotated[str, Query(max_length=32)] = "",
-    until: Annotated[str, Query(max_length=32)] = "",
-    days: Annotated[int, Query(ge=1, le=366)] = DEFAULT_DAYS,
-    subject: Annotated[str, Query(max_length=64)] = "",
+    asked: AskedDep,
 ) -> Response:
     """The dashboard's numbers for the period as CSV or XLSX (for a client's or boss's report)."""
     fmt = exports.requested_format(request)
-    context = board_context(request, ctx, session, since, until, days, subject)
+    context = board_context(request, ctx, session, asked)
     table = export_rows(context, page_gettext(request))
     span = context["span"]
     filename = f"{ctx.workspace.slug}-report-{span.first.isoformat()}-{span.last.isoformat()}"
